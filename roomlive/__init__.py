@@ -1,0 +1,1 @@
+"""roomlive: the shared, live view of a group ketamine-assisted therapy session."""

@@ -1,0 +1,93 @@
+"""The Starlette application: its lifespan owns the store, the hub and the rooms."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import Credentials
+from .demo import DEMO_KEY, demo_session
+from .hub import Hub
+from .render import Views
+from .rooms import Rooms
+from .store import EventStore
+from .web import Services, routes
+
+log = logging.getLogger(__name__)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_DIR / "templates"
+STATIC_DIR = PROJECT_DIR / "static"
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        b"form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    credentials: Credentials
+    base_url: str = "http://127.0.0.1:8000"
+    create_demo: bool = True
+    clock: Callable[[], float] = field(default=time.time)
+
+
+class SecurityHeaders:
+    """Adds the same security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+        store = await EventStore.open(settings.db_path)
+        try:
+            hub = Hub()
+            views = Views(TEMPLATES_DIR)
+            rooms = Rooms(store, hub, views, settings.clock)
+            count = await rooms.load()
+            log.info("replayed %d events into %d sessions", count, len(rooms.sessions()))
+            if settings.create_demo and not rooms.sessions():
+                demo = demo_session()
+                await rooms.execute(demo.sid, demo, DEMO_KEY)
+                log.info("created the demo session")
+            yield {"services": Services(rooms, hub, views, settings.credentials, settings.base_url)}
+        finally:
+            await store.close()
+
+    return Starlette(
+        routes=routes(str(STATIC_DIR)),
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+    )

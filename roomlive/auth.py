@@ -1,0 +1,117 @@
+"""Facilitator access: a join code once, then a signed cookie. Origin checks for browsers.
+
+The secret and the join code are made on first run and kept in the data directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.datastructures import Headers
+
+SECRET_FILE = "secret.key"
+JOIN_CODE_FILE = "join-code.txt"
+COOKIE_NAME = "roomlive_facilitator"
+COOKIE_MAX_AGE_SECONDS = 24 * 3600
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 8
+MAX_FACILITATOR_NAME = 40
+
+
+@dataclass(frozen=True)
+class Credentials:
+    secret: bytes
+    join_code: str
+
+
+def load_or_create_credentials(data_dir: Path, join_code: str | None = None) -> Credentials:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret_hex = _read_or_create(data_dir / SECRET_FILE, lambda: secrets.token_hex(32))
+    code = join_code or _read_or_create(data_dir / JOIN_CODE_FILE, new_join_code)
+    return Credentials(bytes.fromhex(secret_hex), code)
+
+
+def new_join_code() -> str:
+    raw = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def code_matches(expected: str, given: str) -> bool:
+    return hmac.compare_digest(_normalise_code(expected), _normalise_code(given))
+
+
+def clean_facilitator_name(name: str) -> str | None:
+    """The display name shown to colleagues, or None if it is unusable."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_FACILITATOR_NAME or not cleaned.isprintable():
+        return None
+    return cleaned
+
+
+def sign_cookie(secret: bytes, name: str, now: float) -> str:
+    payload = _b64(json.dumps({"n": name, "t": int(now)}, separators=(",", ":")).encode())
+    return f"{payload}.{_mac(secret, payload)}"
+
+
+def verify_cookie(secret: bytes, cookie: str | None, now: float) -> str | None:
+    """The facilitator's name if the cookie is ours and fresh, else None."""
+    if not cookie or cookie.count(".") != 1:
+        return None
+    payload, mac = cookie.split(".")
+    if not hmac.compare_digest(_mac(secret, payload), mac):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        name, issued = str(data["n"]), float(data["t"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not 0 <= now - issued <= COOKIE_MAX_AGE_SECONDS:
+        return None
+    return name
+
+
+def same_origin(headers: Headers, secure: bool) -> bool:
+    """True if the browser says the request comes from a page of the host being served."""
+    origin = headers.get("origin")
+    host = headers.get("host")
+    if not origin or not host:
+        return False
+    scheme = "https" if secure else "http"
+    return hmac.compare_digest(origin.lower(), f"{scheme}://{host}".lower())
+
+
+def cross_site_browser_request(headers: Headers, secure: bool) -> bool:
+    """A browser-sent request from another site (CSRF). Non-browser clients send no Origin."""
+    if headers.get("sec-fetch-site") == "cross-site":
+        return True
+    return "origin" in headers and not same_origin(headers, secure)
+
+
+def _read_or_create(path: Path, make: Callable[[], str]) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _normalise_code(code: str) -> bytes:
+    return "".join(ch for ch in code.upper() if ch.isalnum()).encode()
+
+
+def _mac(secret: bytes, payload: str) -> str:
+    return _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")

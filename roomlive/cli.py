@@ -1,0 +1,68 @@
+"""Command line: parse the flags, print where tablets connect, run uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from .app import PROJECT_DIR, Settings, create_app
+from .auth import load_or_create_credentials
+from .lan import lan_addresses
+
+DEFAULT_DB = PROJECT_DIR / "data" / "roomlive.db"
+DEFAULT_PORT = 8000
+WS_MAX_SIZE_BYTES = 64 * 1024
+WS_PING_SECONDS = 10.0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="run.py", description="Start the roomlive server.")
+    parser.add_argument(
+        "--host", default="0.0.0.0", help="address to listen on (default: all, for the LAN)"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: 8000)")
+    parser.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, help="SQLite file; its folder keeps the secret"
+    )
+    parser.add_argument(
+        "--join-code", help="facilitator join code (default: made on first run and kept)"
+    )
+    parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
+    return parser.parse_args(argv)
+
+
+def serve(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    args = parse_args(argv)
+    db_path = args.db.resolve()
+    credentials = load_or_create_credentials(db_path.parent, args.join_code)
+    hosts = lan_addresses() if args.host in ("0.0.0.0", "::") else [args.host]
+    urls = [f"http://{host}:{args.port}" for host in hosts or ["127.0.0.1"]]
+    settings = Settings(
+        db_path=db_path, credentials=credentials, base_url=urls[0], create_demo=not args.no_demo
+    )
+    print(f"roomlive: open on a tablet: {'  '.join(urls)}", flush=True)
+    print(f"roomlive: facilitator join code: {credentials.join_code}", flush=True)
+    print(f"roomlive: event log: {db_path}", flush=True)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        ws_max_size=WS_MAX_SIZE_BYTES,
+        ws_per_message_deflate=False,
+        ws_ping_interval=WS_PING_SECONDS,
+        ws_ping_timeout=WS_PING_SECONDS,
+        access_log=False,
+        log_level="info",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def main() -> None:
+    sys.exit(serve(sys.argv[1:]))

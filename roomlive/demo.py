@@ -1,0 +1,26 @@
+"""The demo session created on an empty database, so a new install has a room to open."""
+
+from __future__ import annotations
+
+from .commands import CreateSession
+from .inputs import new_id, new_token
+from .model import ParticipantSpec
+from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, DEMO_PARTICIPANTS, PRESETS
+
+DEMO_KEY = "demo-session"
+
+
+def demo_session() -> CreateSession:
+    participants = tuple(
+        ParticipantSpec(pid=f"p{mat}", name=name, mat=mat, token=new_token())
+        for mat, name in enumerate(DEMO_PARTICIPANTS, start=1)
+    )
+    return CreateSession(
+        sid=new_id(),
+        name="Demo group",
+        room="Room 1",
+        participants=participants,
+        phases=PRESETS["im-group"],
+        flags=DEFAULT_FLAGS,
+        checkin_minutes=CHECKIN_MINUTES,
+    )

@@ -1,0 +1,159 @@
+"""Events: the facts of a session, appended to the log and folded into state.
+
+Every event is a frozen dataclass whose `at` is the server's UTC time (epoch seconds) when the
+command that produced it was decided. `encode`/`decode` turn events into the JSON kept in the log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from .model import ParticipantSpec, Phase, Status
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    at: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionCreated(Event):
+    sid: str
+    name: str
+    room: str
+    participants: tuple[ParticipantSpec, ...]
+    phases: tuple[Phase, ...]
+    flags: tuple[str, ...]
+    checkin_minutes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockStarted(Event):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockPaused(Event):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockResumed(Event):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseAdvanced(Event):
+    by: str
+    index: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParticipantChecked(Event):
+    by: str
+    pid: str
+    status: Status
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagSet(Event):
+    by: str
+    pid: str
+    flag: str
+    on: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistRaised(Event):
+    by: str
+    rid: str
+    pid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistRepeated(Event):
+    rid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistCancelled(Event):
+    rid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistClaimed(Event):
+    by: str
+    rid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistResolved(Event):
+    by: str
+    rid: str
+    outcome: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        SessionCreated,
+        ClockStarted,
+        ClockPaused,
+        ClockResumed,
+        PhaseAdvanced,
+        ParticipantChecked,
+        FlagSet,
+        AssistRaised,
+        AssistRepeated,
+        AssistCancelled,
+        AssistClaimed,
+        AssistResolved,
+    )
+}
+
+
+def encode(event: Event) -> tuple[str, str]:
+    """Return (type name, JSON data) for the log."""
+    data = dataclasses.asdict(event)
+    return type(event).__name__, json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(type_name: str, data: str) -> Event:
+    try:
+        cls = EVENT_TYPES[type_name]
+    except KeyError:
+        raise ValueError(f"unknown event type {type_name!r} in the log") from None
+    return typing.cast(Event, _build(cls, json.loads(data)))
+
+
+def _build(cls: type[Any], raw: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    return cls(**{name: _convert(hints[name], value) for name, value in raw.items()})
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        return tuple(_convert(item_hint, item) for item in value)
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _build(hint, value)
+    if isinstance(hint, type) and issubclass(hint, Status):
+        return hint(value)
+    return value

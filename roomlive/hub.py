@@ -1,0 +1,97 @@
+"""Fan-out of rendered fragments to websockets.
+
+Each connection has a bounded queue drained by its own sender task; publishing never awaits a
+client. A client whose queue is full is closed with 1013 ("try again later"): htmx reconnects and
+the fresh connection starts with a full snapshot, so nothing it missed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Hashable
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+log = logging.getLogger(__name__)
+
+SEND_QUEUE_SIZE = 64
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_TIMEOUT_SECONDS = 2.0
+
+Channel = Hashable
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, queue_size: int) -> None:
+        self.websocket = websocket
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self.close_code: int | None = None
+        self.sender: asyncio.Task[None] | None = None
+
+    def offer(self, message: str) -> None:
+        if self.close_code is not None:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.close_code = CLOSE_TRY_AGAIN_LATER
+            if self.sender is not None:
+                self.sender.cancel()
+
+    async def send_forever(self) -> None:
+        while True:
+            message = await self.queue.get()
+            await self.websocket.send_text(message)
+
+    async def receive_until_closed(self) -> None:
+        # Clients only listen; whatever they send is read and dropped, so a disconnect is seen.
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+
+
+class Hub:
+    def __init__(self, queue_size: int = SEND_QUEUE_SIZE) -> None:
+        self._queue_size = queue_size
+        self._channels: dict[Channel, set[Connection]] = defaultdict(set)
+
+    def publish(self, channel: Channel, message: str) -> None:
+        for connection in tuple(self._channels.get(channel, ())):
+            connection.offer(message)
+
+    def count(self, channel: Channel) -> int:
+        return len(self._channels.get(channel, ()))
+
+    async def serve(self, channel: Channel, websocket: WebSocket, snapshot: str) -> None:
+        """Run an accepted websocket until it closes. The snapshot goes out before any update."""
+        connection = Connection(websocket, self._queue_size)
+        connection.offer(snapshot)
+        self._channels[channel].add(connection)
+        sender = connection.sender = asyncio.create_task(connection.send_forever())
+        receiver = asyncio.create_task(connection.receive_until_closed())
+        try:
+            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._drop(channel, connection)
+            for task in (sender, receiver):
+                task.cancel()
+            await asyncio.gather(sender, receiver, return_exceptions=True)
+        if connection.close_code is not None:
+            log.info("closing a websocket that fell behind (code %s)", connection.close_code)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    websocket.close(connection.close_code), CLOSE_TIMEOUT_SECONDS
+                )
+
+    def _drop(self, channel: Channel, connection: Connection) -> None:
+        members = self._channels.get(channel)
+        if members is None:
+            return
+        members.discard(connection)
+        if not members:
+            del self._channels[channel]

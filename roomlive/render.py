@@ -1,0 +1,115 @@
+"""Rendering: pages, and the dashboard regions that are pushed as fragments replaced by id.
+
+A fragment is rendered once per change and the same bytes go to every tablet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .model import CHECK_STATUSES, RequestState, Session
+
+CIRCLE_RADIUS_PERCENT = 40.0
+TILE_SPAN_PERCENT = 230.0
+MAX_TILE_PERCENT = 24.0
+
+
+@dataclass(frozen=True)
+class Region:
+    kind: Literal["topbar", "requests", "tile"]
+    key: str = ""
+
+    TOPBAR: ClassVar[Region]
+    REQUESTS: ClassVar[Region]
+
+    @staticmethod
+    def tile(pid: str) -> Region:
+        return Region("tile", pid)
+
+
+Region.TOPBAR = Region("topbar")
+Region.REQUESTS = Region("requests")
+
+
+def mmss(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def hmmss(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def minutes_ago(now: float, then: float | None) -> str:
+    if then is None:
+        return "not yet"
+    return f"{max(0, int((now - then) // 60))} min"
+
+
+def circle_position(index: int, count: int) -> tuple[float, float]:
+    """Percent offsets of the index-th mat on a circle, mat order clockwise from the top."""
+    angle = 2 * math.pi * index / max(count, 1)
+    x = 50 + CIRCLE_RADIUS_PERCENT * math.sin(angle)
+    y = 50 - CIRCLE_RADIUS_PERCENT * math.cos(angle)
+    return round(x, 2), round(y, 2)
+
+
+def tile_percent(count: int) -> float:
+    return round(min(MAX_TILE_PERCENT, TILE_SPAN_PERCENT / max(count, 1)), 2)
+
+
+class Views:
+    def __init__(self, templates: Path) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(mmss=mmss, hmmss=hmmss)
+        self.env.globals.update(
+            minutes_ago=minutes_ago,
+            circle_position=circle_position,
+            tile_percent=tile_percent,
+            CHECK_STATUSES=CHECK_STATUSES,
+            RequestState=RequestState,
+        )
+        self._regions: Any = None
+
+    @property
+    def regions(self) -> Any:
+        if self._regions is None:
+            self._regions = self.env.get_template("_regions.html").module
+        return self._regions
+
+    def page(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+    def fragments(self, session: Session, regions: Sequence[Region], now: float) -> str:
+        return "".join(self._region(session, region, now) for region in regions)
+
+    def snapshot(self, session: Session, now: float) -> str:
+        regions = [Region.TOPBAR, Region.REQUESTS]
+        regions += [Region.tile(p.pid) for p in session.by_mat()]
+        return self.fragments(session, regions, now)
+
+    def participant_status(self, session: Session, pid: str, *, oob: bool) -> str:
+        return str(self.regions.assist_status(session, session.participants[pid], oob))
+
+    def _region(self, session: Session, region: Region, now: float) -> str:
+        if region.kind == "topbar":
+            return str(self.regions.topbar(session, now, True))
+        if region.kind == "requests":
+            return str(self.regions.requests(session, now, True))
+        ordered = session.by_mat()
+        participant = session.participants[region.key]
+        index = ordered.index(participant)
+        return str(self.regions.tile(session, participant, index, len(ordered), now, True))
