@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,19 @@ import uvicorn
 from .app import PROJECT_DIR, Settings, create_app
 from .auth import load_or_create_credentials
 from .lan import lan_addresses
+
+TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Participant links are credentials: keep them out of uvicorn's connection log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/p/" in message:
+            record.msg, record.args = TOKEN_IN_PATH.sub("/p/<token>", message), None
+        return True
+
 
 DEFAULT_DB = PROJECT_DIR / "data" / "roomlive.db"
 DEFAULT_PORT = 8000
@@ -60,6 +74,8 @@ def serve(argv: list[str]) -> int:
         access_log=False,
         log_level="info",
     )
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(RedactTokens())
     uvicorn.Server(config).run()
     return 0
 

@@ -1,0 +1,140 @@
+"""The room's rules, table-driven: every command, accepted and refused."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from roomlive import commands as c
+from roomlive import events as e
+from roomlive.apply import fold
+from roomlive.decide import DomainError, decide
+from roomlive.model import ParticipantSpec, Phase, Session, Status
+
+T0 = 1_800_000_000.0
+PHASES = (Phase("Arrival", 15), Phase("Peak", 35, "Deep"), Phase("Return", 20))
+PEOPLE = (ParticipantSpec("p1", "Ana", 1, "tok-1"), ParticipantSpec("p2", "Ben", 2, "tok-2"))
+CREATE = c.CreateSession("s1", "Tuesday group", "Room 1", PEOPLE, PHASES, ("water", "nausea"), 15)
+
+
+def session_after(*history: e.Event) -> Session:
+    state = fold([e.SessionCreated(at=T0, **vars(CREATE)), *history])
+    assert state is not None
+    return state
+
+
+FRESH = session_after()
+RUNNING = session_after(e.ClockStarted(at=T0 + 10, by="Sam"))
+PAUSED = session_after(e.ClockStarted(at=T0 + 10, by="Sam"), e.ClockPaused(at=T0 + 70, by="Sam"))
+LAST_PHASE = session_after(
+    e.PhaseAdvanced(at=T0 + 1, by="Sam", index=1), e.PhaseAdvanced(at=T0 + 2, by="Sam", index=2)
+)
+OPEN = session_after(e.AssistRaised(at=T0 + 5, by="participant", rid="r1", pid="p1"))
+CLAIMED = session_after(
+    e.AssistRaised(at=T0 + 5, by="participant", rid="r1", pid="p1"),
+    e.AssistClaimed(at=T0 + 9, by="Sam", rid="r1"),
+)
+RESOLVED = session_after(
+    e.AssistRaised(at=T0 + 5, by="participant", rid="r1", pid="p1"),
+    e.AssistResolved(at=T0 + 9, by="Kim", rid="r1", outcome=""),
+)
+CANCELLED = session_after(
+    e.AssistRaised(at=T0 + 5, by="participant", rid="r1", pid="p1"),
+    e.AssistCancelled(at=T0 + 6, rid="r1"),
+)
+NOW = T0 + 100
+
+ACCEPTED = [
+    (None, CREATE, [e.SessionCreated(at=NOW, **vars(CREATE))]),
+    (FRESH, c.StartClock("Sam"), [e.ClockStarted(at=NOW, by="Sam")]),
+    (RUNNING, c.PauseClock("Sam"), [e.ClockPaused(at=NOW, by="Sam")]),
+    (PAUSED, c.ResumeClock("Kim"), [e.ClockResumed(at=NOW, by="Kim")]),
+    (FRESH, c.AdvancePhase("Sam"), [e.PhaseAdvanced(at=NOW, by="Sam", index=1)]),
+    (
+        FRESH,
+        c.CheckParticipant("Sam", "p2", Status.WATCH),
+        [e.ParticipantChecked(at=NOW, by="Sam", pid="p2", status=Status.WATCH)],
+    ),
+    (
+        FRESH,
+        c.ToggleFlag("Sam", "p1", "water"),
+        [e.FlagSet(at=NOW, by="Sam", pid="p1", flag="water", on=True)],
+    ),
+    (
+        session_after(e.FlagSet(at=T0, by="Sam", pid="p1", flag="water", on=True)),
+        c.ToggleFlag("Kim", "p1", "water"),
+        [e.FlagSet(at=NOW, by="Kim", pid="p1", flag="water", on=False)],
+    ),
+    (
+        FRESH,
+        c.RaiseAssist("participant", "p1", "r9"),
+        [e.AssistRaised(at=NOW, by="participant", rid="r9", pid="p1")],
+    ),
+    (OPEN, c.RaiseAssist("participant", "p1", "r9"), [e.AssistRepeated(at=NOW, rid="r1")]),
+    (CLAIMED, c.RaiseAssist("participant", "p1", "r9"), [e.AssistRepeated(at=NOW, rid="r1")]),
+    (
+        RESOLVED,
+        c.RaiseAssist("participant", "p1", "r9"),
+        [e.AssistRaised(at=NOW, by="participant", rid="r9", pid="p1")],
+    ),
+    (OPEN, c.CancelAssist("p1"), [e.AssistCancelled(at=NOW, rid="r1")]),
+    (CLAIMED, c.CancelAssist("p1"), [e.AssistCancelled(at=NOW, rid="r1")]),
+    (OPEN, c.ClaimAssist("Sam", "r1"), [e.AssistClaimed(at=NOW, by="Sam", rid="r1")]),
+    (
+        OPEN,
+        c.ResolveAssist("Sam", "r1", " water "),
+        [e.AssistResolved(at=NOW, by="Sam", rid="r1", outcome="water")],
+    ),
+    (
+        CLAIMED,
+        c.ResolveAssist("Kim", "r1"),
+        [e.AssistResolved(at=NOW, by="Kim", rid="r1", outcome="")],
+    ),
+]
+
+REFUSED = [
+    (FRESH, CREATE, "already exists"),
+    (None, replace(CREATE, name="  "), "needs a name"),
+    (None, replace(CREATE, participants=()), "between 1 and"),
+    (None, replace(CREATE, participants=(PEOPLE[0], replace(PEOPLE[1], mat=1))), "share a mat"),
+    (None, replace(CREATE, participants=(replace(PEOPLE[0], name="x" * 41),)), "at most 40"),
+    (None, replace(CREATE, phases=()), "at least one phase"),
+    (None, replace(CREATE, checkin_minutes=0), "at least one minute"),
+    (None, c.StartClock("Sam"), "no such session"),
+    (RUNNING, c.StartClock("Sam"), "already been started"),
+    (FRESH, c.PauseClock("Sam"), "not running"),
+    (PAUSED, c.PauseClock("Sam"), "not running"),
+    (FRESH, c.ResumeClock("Sam"), "not been started"),
+    (RUNNING, c.ResumeClock("Sam"), "already running"),
+    (LAST_PHASE, c.AdvancePhase("Sam"), "last phase"),
+    (FRESH, c.CheckParticipant("Sam", "p9", Status.OK), "no such participant"),
+    (FRESH, c.CheckParticipant("Sam", "p1", Status.UNCHECKED), "status must be one of"),
+    (FRESH, c.ToggleFlag("Sam", "p1", "glitter"), "unknown flag"),
+    (FRESH, c.ToggleFlag("Sam", "p9", "water"), "no such participant"),
+    (FRESH, c.RaiseAssist("participant", "p9", "r9"), "no such participant"),
+    (RESOLVED, c.RaiseAssist("participant", "p2", "r1"), "already used"),
+    (FRESH, c.CancelAssist("p1"), "no open request"),
+    (RESOLVED, c.CancelAssist("p1"), "no open request"),
+    (FRESH, c.ClaimAssist("Sam", "r1"), "no such request"),
+    (CLAIMED, c.ClaimAssist("Kim", "r1"), "Sam already claimed"),
+    (CLAIMED, c.ClaimAssist("Sam", "r1"), "you already claimed"),
+    (RESOLVED, c.ClaimAssist("Sam", "r1"), "already resolved by Kim"),
+    (CANCELLED, c.ClaimAssist("Sam", "r1"), "participant cancelled"),
+    (RESOLVED, c.ResolveAssist("Sam", "r1"), "already resolved by Kim"),
+    (CANCELLED, c.ResolveAssist("Sam", "r1"), "participant cancelled"),
+    (OPEN, c.ResolveAssist("Sam", "r1", "x" * 201), "longer than 200"),
+]
+
+
+@pytest.mark.parametrize(("state", "command", "expected"), ACCEPTED)
+def test_accepted_commands_return_their_events(
+    state: Session | None, command: c.Command, expected: list[e.Event]
+) -> None:
+    assert decide(state, command, NOW) == expected
+
+
+@pytest.mark.parametrize(("state", "command", "message"), REFUSED)
+def test_refused_commands_say_why(state: Session | None, command: c.Command, message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        decide(state, command, NOW)

@@ -1,0 +1,60 @@
+"""Fan-out: a client that stops reading is closed with 1013 and never holds up the others."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from roomlive.hub import CLOSE_TRY_AGAIN_LATER, Hub
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeSocket:
+    """Stands in for a Starlette WebSocket; `stalled` never finishes a send."""
+
+    def __init__(self, stalled: bool = False) -> None:
+        self.stalled = stalled
+        self.sent: list[str] = []
+        self.closed_with: int | None = None
+        self.disconnect = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        if self.stalled:
+            await asyncio.Event().wait()
+        self.sent.append(text)
+
+    async def receive(self) -> dict[str, Any]:
+        await self.disconnect.wait()
+        return {"type": "websocket.disconnect"}
+
+    async def close(self, code: int = 1000) -> None:
+        self.closed_with = code
+
+
+async def test_a_stalled_client_is_closed_and_the_others_get_everything() -> None:
+    hub = Hub(queue_size=4)
+    healthy, stalled = FakeSocket(), FakeSocket(stalled=True)
+    serving = [
+        asyncio.create_task(hub.serve("room", healthy, "snapshot")),  # type: ignore[arg-type]
+        asyncio.create_task(hub.serve("room", stalled, "snapshot")),  # type: ignore[arg-type]
+    ]
+    await asyncio.sleep(0)
+
+    for n in range(20):
+        hub.publish("room", f"update {n}")
+        await asyncio.sleep(0)
+    await asyncio.wait_for(serving[1], 1)
+
+    assert stalled.closed_with == CLOSE_TRY_AGAIN_LATER
+    assert healthy.sent == ["snapshot", *(f"update {n}" for n in range(20))]
+    assert hub.count("room") == 1
+    healthy.disconnect.set()
+    await asyncio.wait_for(serving[0], 1)
+    assert hub.count("room") == 0
+
+
+async def test_publishing_to_a_channel_without_sockets_does_nothing() -> None:
+    Hub().publish("nobody", "update")

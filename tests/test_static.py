@@ -1,0 +1,35 @@
+"""Vendored files match their recorded hashes; nothing is loaded from outside the server."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+VENDOR = PROJECT / "static" / "vendor"
+
+
+def test_vendored_files_match_the_hashes_in_their_note() -> None:
+    note = (VENDOR / "README.md").read_text()
+    recorded = dict(re.findall(r"\| `([^`]+\.js)` \|[^|]*\| `([0-9a-f]{64})` \|", note))
+    assert set(recorded) == {p.name for p in VENDOR.glob("*.js")}
+    for name, digest in recorded.items():
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest
+
+
+def test_pages_and_styles_load_nothing_from_another_host() -> None:
+    for path in [
+        *PROJECT.glob("templates/*.html"),
+        *PROJECT.glob("static/*.css"),
+        *PROJECT.glob("static/*.js"),
+    ]:
+        text = path.read_text()
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), path
+        assert "@import" not in text and "url(http" not in text, path
+
+
+def test_no_page_has_an_inline_script() -> None:
+    for path in PROJECT.glob("templates/*.html"):
+        for tag in re.findall(r"<script[^>]*>", path.read_text()):
+            assert "src=" in tag, f"{path.name}: inline script {tag}"
