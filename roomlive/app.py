@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -16,10 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .auth import Credentials
 from .demo import DEMO_KEY, demo_session
 from .hub import Hub
+from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .render import Views
 from .rooms import Rooms
 from .store import EventStore
 from .web import Services, routes
+from .web.testing import AdjustableClock
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class Settings:
     credentials: Credentials
     base_url: str = "http://127.0.0.1:8000"
     create_demo: bool = True
-    clock: Callable[[], float] = field(default=time.time)
+    test_clock: bool = False
+    button_offline_after: float = BUTTON_OFFLINE_GRACE_SECONDS
 
 
 class SecurityHeaders:
@@ -75,7 +78,8 @@ def create_app(settings: Settings) -> Starlette:
         try:
             hub = Hub()
             views = Views(TEMPLATES_DIR)
-            rooms = Rooms(store, hub, views, settings.clock)
+            clock = AdjustableClock() if settings.test_clock else time.time
+            rooms = Rooms(store, hub, views, clock, settings.button_offline_after)
             count = await rooms.load()
             log.info("replayed %d events into %d sessions", count, len(rooms.sessions()))
             if settings.create_demo and not rooms.sessions():
@@ -87,7 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             await store.close()
 
     return Starlette(
-        routes=routes(str(STATIC_DIR)),
+        routes=routes(str(STATIC_DIR), settings.test_clock),
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
     )

@@ -5,81 +5,110 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .events import (
-    AssistCancelled,
-    AssistClaimed,
-    AssistRaised,
-    AssistRepeated,
-    AssistResolved,
-    ClockPaused,
-    ClockResumed,
-    ClockStarted,
-    Event,
-    FlagSet,
-    ParticipantChecked,
-    PhaseAdvanced,
-    SessionCreated,
-)
-from .model import AssistRequest, Clock, Participant, RequestState, Session
+from . import events as e
+from .model import AssistRequest, Clock, Ladder, Level, Participant, RequestState, Session
 
 
-def apply(state: Session | None, event: Event) -> Session:
-    if isinstance(event, SessionCreated):
+def apply(state: Session | None, event: e.Event) -> Session:
+    if isinstance(event, e.SessionCreated):
         return _created(event)
     if state is None:
         raise ValueError(f"{type(event).__name__} before the session was created")
     at = event.at
     match event:
-        case ClockStarted():
+        case e.ClockStarted():
             return replace(state, clock=Clock(started_at=at, running=True, resumed_at=at))
-        case ClockPaused():
+        case e.ClockPaused():
             clock = state.clock
             return replace(state, clock=replace(clock, running=False, banked=clock.elapsed(at)))
-        case ClockResumed():
+        case e.ClockResumed():
             return replace(state, clock=replace(state.clock, running=True, resumed_at=at))
-        case PhaseAdvanced(index=index):
+        case e.PhaseAdvanced(index=index):
             return replace(state, phase_index=index, phase_started_elapsed=state.clock.elapsed(at))
-        case ParticipantChecked(by=by, pid=pid, status=status):
-            return _with_participant(
-                state, replace(state.participants[pid], status=status, checked_at=at, checked_by=by)
-            )
-        case FlagSet(pid=pid, flag=flag, on=on):
+        case e.ParticipantChecked(by=by, pid=pid, status=status):
+            participant = state.participants[pid]
+            return _with(state, replace(participant, status=status, checked_at=at, checked_by=by))
+        case e.FlagSet(pid=pid, flag=flag, on=on):
             participant = state.participants[pid]
             flags = participant.flags | {flag} if on else participant.flags - {flag}
-            return _with_participant(state, replace(participant, flags=flags))
-        case AssistRaised(by=by, rid=rid, pid=pid):
-            request = AssistRequest(rid=rid, pid=pid, raised_at=at, raised_by=by)
-            return _with_request(state, request)
-        case AssistRepeated(rid=rid):
-            request = state.requests[rid]
-            return _with_request(state, replace(request, asks=request.asks + 1))
-        case AssistCancelled(rid=rid):
-            request = replace(state.requests[rid], state=RequestState.CANCELLED, closed_at=at)
-            return _with_request(state, request)
-        case AssistClaimed(by=by, rid=rid):
-            request = replace(
-                state.requests[rid], state=RequestState.CLAIMED, claimed_by=by, claimed_at=at
-            )
-            return _with_request(state, request)
-        case AssistResolved(by=by, rid=rid, outcome=outcome):
-            request = replace(
-                state.requests[rid],
+            return _with(state, replace(participant, flags=flags))
+        case e.TokenReissued(pid=pid, token=token):
+            return _with(state, replace(state.participants[pid], token=token))
+        case e.ButtonTestStarted():
+            untested = {pid: replace(p, tested=False) for pid, p in state.participants.items()}
+            return replace(state, test_round=True, participants=untested)
+        case e.ButtonTested(pid=pid):
+            return _with(state, replace(state.participants[pid], tested=True))
+        case e.ButtonTestEnded():
+            return replace(state, test_round=False)
+        case e.LadderChanged(
+            realert_seconds=realert, escalate_seconds=escalate, stale_seconds=stale
+        ):
+            return replace(state, ladder=Ladder(realert, escalate, stale))
+        case e.AssistRaised(by=by, rid=rid, pid=pid, kind=kind):
+            request = AssistRequest(rid=rid, pid=pid, raised_at=at, raised_by=by, kind=kind)
+            return _with(state, replace(request, open_since=at))
+    if isinstance(event, e.RequestEvent):
+        return _apply_request(state, event, state.requests[event.rid])
+    raise ValueError(f"apply does not know {type(event).__name__}")
+
+
+def _apply_request(state: Session, event: e.RequestEvent, request: AssistRequest) -> Session:
+    at = event.at
+    match event:
+        case e.AssistRepeated():
+            louder = request.level + 1 if request.state is RequestState.OPEN else request.level
+            level = Level(min(louder, Level.ESCALATED))
+            return _with(state, replace(request, asks=request.asks + 1, level=level))
+        case e.AssistCancelled():
+            return _with(state, replace(request, state=RequestState.CANCELLED, closed_at=at))
+        case e.AssistClaimed(by=by):
+            claimed = replace(request, state=RequestState.CLAIMED, claimed_by=by, claimed_at=at)
+            return _with(state, claimed)
+        case e.AssistResolved(by=by, outcome=outcome, note=note):
+            resolved = replace(
+                request,
                 state=RequestState.RESOLVED,
                 closed_at=at,
                 closed_by=by,
                 outcome=outcome,
+                note=note,
             )
-            return _with_request(state, request)
+            return _with(state, resolved)
+        case e.AssistReleased() | e.AssistReopened():
+            return _with(state, _reopened(request, at))
+        case e.AssistRealerted():
+            return _with(state, replace(request, level=Level.REALERTED))
+        case e.AssistEscalated():
+            return _with(state, replace(request, level=Level.ESCALATED))
+        case e.AssistClaimStale():
+            return _with(state, replace(request, stale=True))
     raise ValueError(f"apply does not know {type(event).__name__}")
 
 
-def fold(events: Iterable[Event], state: Session | None = None) -> Session | None:
+def fold(events: Iterable[e.Event], state: Session | None = None) -> Session | None:
     for event in events:
         state = apply(state, event)
     return state
 
 
-def _created(event: SessionCreated) -> Session:
+def _reopened(request: AssistRequest, at: float) -> AssistRequest:
+    return replace(
+        request,
+        state=RequestState.OPEN,
+        open_since=at,
+        level=Level.NEW,
+        stale=False,
+        claimed_by=None,
+        claimed_at=None,
+        closed_at=None,
+        closed_by=None,
+        outcome="",
+        note="",
+    )
+
+
+def _created(event: e.SessionCreated) -> Session:
     participants = {
         spec.pid: Participant(pid=spec.pid, name=spec.name, mat=spec.mat, token=spec.token)
         for spec in event.participants
@@ -96,9 +125,7 @@ def _created(event: SessionCreated) -> Session:
     )
 
 
-def _with_participant(state: Session, participant: Participant) -> Session:
-    return replace(state, participants={**state.participants, participant.pid: participant})
-
-
-def _with_request(state: Session, request: AssistRequest) -> Session:
-    return replace(state, requests={**state.requests, request.rid: request})
+def _with(state: Session, item: Participant | AssistRequest) -> Session:
+    if isinstance(item, Participant):
+        return replace(state, participants={**state.participants, item.pid: item})
+    return replace(state, requests={**state.requests, item.rid: item})

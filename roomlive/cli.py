@@ -13,6 +13,7 @@ import uvicorn
 from .app import PROJECT_DIR, Settings, create_app
 from .auth import load_or_create_credentials
 from .lan import lan_addresses
+from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 
 TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
 
@@ -45,6 +46,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--join-code", help="facilitator join code (default: made on first run and kept)"
     )
+    parser.add_argument(
+        "--button-offline-after",
+        type=float,
+        default=BUTTON_OFFLINE_GRACE_SECONDS,
+        metavar="SECONDS",
+        help="how long a participant's button may be disconnected before tiles say so (default 5)",
+    )
+    parser.add_argument(
+        "--test-clock",
+        action="store_true",
+        help="for automated tests only: POST /_test/clock moves the server's clock forward",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return parser.parse_args(argv)
 
@@ -57,7 +70,12 @@ def serve(argv: list[str]) -> int:
     hosts = lan_addresses() if args.host in ("0.0.0.0", "::") else [args.host]
     urls = [f"http://{host}:{args.port}" for host in hosts or ["127.0.0.1"]]
     settings = Settings(
-        db_path=db_path, credentials=credentials, base_url=urls[0], create_demo=not args.no_demo
+        db_path=db_path,
+        credentials=credentials,
+        base_url=urls[0],
+        create_demo=not args.no_demo,
+        test_clock=args.test_clock,
+        button_offline_after=args.button_offline_after,
     )
     print(f"roomlive: open on a tablet: {'  '.join(urls)}", flush=True)
     print(f"roomlive: facilitator join code: {credentials.join_code}", flush=True)

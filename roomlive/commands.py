@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import ParticipantSpec, Phase, Status
+from .model import ParticipantSpec, Phase, RequestKind, Status
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,21 @@ class ToggleFlag:
 
 
 @dataclass(frozen=True)
+class PressButton:
+    """The participant's button (phone or hardware) was pressed and held."""
+
+    pid: str
+    rid: str
+
+
+@dataclass(frozen=True)
 class RaiseAssist:
-    """A participant (by their button) or a facilitator asks for support for `pid`."""
+    """A facilitator raises a request: "watch mat 4" or "backup to mat 3"."""
 
     by: str
     pid: str
     rid: str
+    kind: RequestKind
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,49 @@ class ResolveAssist:
     by: str
     rid: str
     outcome: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseAssist:
+    by: str
+    rid: str
+
+
+@dataclass(frozen=True)
+class ReopenAssist:
+    by: str
+    rid: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed: the escalation ladder's due steps, if any."""
+
+
+@dataclass(frozen=True)
+class SetLadder:
+    by: str
+    realert_seconds: int
+    escalate_seconds: int
+    stale_seconds: int
+
+
+@dataclass(frozen=True)
+class ReissueToken:
+    by: str
+    pid: str
+    token: str
+
+
+@dataclass(frozen=True)
+class StartButtonTest:
+    by: str
+
+
+@dataclass(frozen=True)
+class EndButtonTest:
+    by: str
 
 
 Command = (
@@ -92,8 +144,16 @@ Command = (
     | AdvancePhase
     | CheckParticipant
     | ToggleFlag
+    | PressButton
     | RaiseAssist
     | CancelAssist
     | ClaimAssist
     | ResolveAssist
+    | ReleaseAssist
+    | ReopenAssist
+    | Tick
+    | SetLadder
+    | ReissueToken
+    | StartButtonTest
+    | EndButtonTest
 )

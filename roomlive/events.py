@@ -11,14 +11,22 @@ import json
 import types
 import typing
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-from .model import ParticipantSpec, Phase, Status
+from .model import ParticipantSpec, Phase, RequestKind, Status
 
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
     at: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestEvent(Event):
+    """An event in the life of one assist request."""
+
+    rid: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,33 +77,93 @@ class FlagSet(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AssistRaised(Event):
+class AssistRaised(RequestEvent):
     by: str
-    rid: str
+    pid: str
+    kind: RequestKind = RequestKind.SUPPORT
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistRepeated(RequestEvent):
+    """The participant pressed again while their request was open: "asked again"."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistCancelled(RequestEvent):
+    """The participant said "I'm OK now"."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistClaimed(RequestEvent):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistResolved(RequestEvent):
+    by: str
+    outcome: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistReleased(RequestEvent):
+    """The claimer hands the request back: "someone else please"."""
+
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistReopened(RequestEvent):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistRealerted(RequestEvent):
+    """Unclaimed past the ladder's first rung: every tablet alerts again."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistEscalated(RequestEvent):
+    """Unclaimed past the ladder's second rung: a stronger alert on every tablet."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistClaimStale(RequestEvent):
+    """Claimed but not resolved for too long: the claimer is asked again, in view of all."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LadderChanged(Event):
+    by: str
+    realert_seconds: int
+    escalate_seconds: int
+    stale_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenReissued(Event):
+    """The participant's button link is replaced; the old one stops working."""
+
+    by: str
+    pid: str
+    token: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonTestStarted(Event):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonTested(Event):
+    """A press during the test round: proves the button works, never a request."""
+
     pid: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class AssistRepeated(Event):
-    rid: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class AssistCancelled(Event):
-    rid: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class AssistClaimed(Event):
+class ButtonTestEnded(Event):
     by: str
-    rid: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class AssistResolved(Event):
-    by: str
-    rid: str
-    outcome: str
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -113,6 +181,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AssistCancelled,
         AssistClaimed,
         AssistResolved,
+        AssistReleased,
+        AssistReopened,
+        AssistRealerted,
+        AssistEscalated,
+        AssistClaimStale,
+        LadderChanged,
+        TokenReissued,
+        ButtonTestStarted,
+        ButtonTested,
+        ButtonTestEnded,
     )
 }
 
@@ -154,6 +232,6 @@ def _convert(hint: Any, value: Any) -> Any:
         return value
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value)
-    if isinstance(hint, type) and issubclass(hint, Status):
+    if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(value)
     return value

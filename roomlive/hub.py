@@ -37,9 +37,13 @@ class Connection:
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
-            self.close_code = CLOSE_TRY_AGAIN_LATER
-            if self.sender is not None:
-                self.sender.cancel()
+            self.stop(CLOSE_TRY_AGAIN_LATER)
+
+    def stop(self, code: int) -> None:
+        """End this connection: `Hub.serve` closes the socket with `code`."""
+        self.close_code = code
+        if self.sender is not None:
+            self.sender.cancel()
 
     async def send_forever(self) -> None:
         while True:
@@ -64,6 +68,10 @@ class Hub:
         for connection in tuple(self._channels.get(channel, ())):
             connection.offer(message)
 
+    def close_channel(self, channel: Channel, code: int) -> None:
+        for connection in tuple(self._channels.get(channel, ())):
+            connection.stop(code)
+
     def count(self, channel: Channel) -> int:
         return len(self._channels.get(channel, ()))
 
@@ -82,7 +90,7 @@ class Hub:
                 task.cancel()
             await asyncio.gather(sender, receiver, return_exceptions=True)
         if connection.close_code is not None:
-            log.info("closing a websocket that fell behind (code %s)", connection.close_code)
+            log.info("closing a websocket with code %s", connection.close_code)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
                     websocket.close(connection.close_code), CLOSE_TIMEOUT_SECONDS

@@ -7,29 +7,25 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from .commands import (
-    AdvancePhase,
-    CheckParticipant,
-    ClaimAssist,
-    Command,
-    CreateSession,
-    PauseClock,
-    ResolveAssist,
-    ResumeClock,
-    StartClock,
-    ToggleFlag,
-)
-from .model import CHECK_STATUSES, ParticipantSpec, Status
+from . import commands as c
+from .commands import Command, CreateSession
+from .model import CHECK_STATUSES, ParticipantSpec, RequestKind, Status
 from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
 
 IDEMPOTENCY_HEADER = "idempotency-key"
+IDEMPOTENCY_QUERY = "key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 MAX_FIELD_LENGTH = 200
 MAX_MAT = 99
 PARTICIPANT_LINE = re.compile(r"^\s*(\d{1,3})\s*[.,:;)\-\u2013]?\s*(.+?)\s*$")
 
-FACILITATOR_ACTIONS = ("start", "pause", "resume", "advance", "check", "flag", "claim", "resolve")
+FACILITATOR_ACTIONS = (
+    "start", "pause", "resume", "advance", "check", "flag", "raise", "claim", "release",
+    "resolve", "reopen", "test-start", "test-end", "reissue", "ladder",
+)  # fmt: skip
+FACILITATOR_KINDS = (RequestKind.WATCH, RequestKind.BACKUP)
+MAX_SECONDS_DIGITS = 5
 
 
 class BadInput(Exception):
@@ -44,13 +40,13 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def command_key(headers: Mapping[str, str]) -> str:
-    """The client's idempotency key, or a fresh one when the client sent none."""
-    key = headers.get(IDEMPOTENCY_HEADER)
+def command_key(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str:
+    """The client's idempotency key (header, or `key` in the query), or a fresh one if none."""
+    key = headers.get(IDEMPOTENCY_HEADER) or (query or {}).get(IDEMPOTENCY_QUERY)
     if key is None:
         return "server-" + new_id()
     if not KEY_PATTERN.fullmatch(key):
-        raise BadInput("Idempotency-Key must be 8 to 64 letters, digits, '-' or '_'")
+        raise BadInput("the idempotency key must be 8 to 64 letters, digits, '-' or '_'")
     return key
 
 
@@ -58,24 +54,43 @@ def facilitator_command(form: Mapping[str, str], by: str) -> Command:
     action = _field(form, "action")
     match action:
         case "start":
-            return StartClock(by=by)
+            return c.StartClock(by=by)
         case "pause":
-            return PauseClock(by=by)
+            return c.PauseClock(by=by)
         case "resume":
-            return ResumeClock(by=by)
+            return c.ResumeClock(by=by)
         case "advance":
-            return AdvancePhase(by=by)
+            return c.AdvancePhase(by=by)
         case "check":
-            status = _field(form, "status")
-            if status not in CHECK_STATUSES:
-                raise BadInput(f"status must be one of: {', '.join(CHECK_STATUSES)}")
-            return CheckParticipant(by=by, pid=_id(form, "pid"), status=Status(status))
+            status = _choice(form, "status", CHECK_STATUSES)
+            return c.CheckParticipant(by=by, pid=_id(form, "pid"), status=Status(status))
         case "flag":
-            return ToggleFlag(by=by, pid=_id(form, "pid"), flag=_field(form, "flag"))
+            return c.ToggleFlag(by=by, pid=_id(form, "pid"), flag=_field(form, "flag"))
+        case "raise":
+            kind = RequestKind(_choice(form, "kind", FACILITATOR_KINDS))
+            return c.RaiseAssist(by=by, pid=_id(form, "pid"), rid=new_id(), kind=kind)
         case "claim":
-            return ClaimAssist(by=by, rid=_id(form, "rid"))
+            return c.ClaimAssist(by=by, rid=_id(form, "rid"))
+        case "release":
+            return c.ReleaseAssist(by=by, rid=_id(form, "rid"))
         case "resolve":
-            return ResolveAssist(by=by, rid=_id(form, "rid"), outcome=form.get("outcome", ""))
+            outcome, note = form.get("outcome", ""), form.get("note", "")
+            return c.ResolveAssist(by=by, rid=_id(form, "rid"), outcome=outcome, note=note)
+        case "reopen":
+            return c.ReopenAssist(by=by, rid=_id(form, "rid"))
+        case "test-start":
+            return c.StartButtonTest(by=by)
+        case "test-end":
+            return c.EndButtonTest(by=by)
+        case "reissue":
+            return c.ReissueToken(by=by, pid=_id(form, "pid"), token=new_token())
+        case "ladder":
+            return c.SetLadder(
+                by=by,
+                realert_seconds=_seconds(form, "realert"),
+                escalate_seconds=_seconds(form, "escalate"),
+                stale_seconds=_seconds(form, "stale"),
+            )
     raise BadInput(f"action must be one of: {', '.join(FACILITATOR_ACTIONS)}")
 
 
@@ -126,6 +141,20 @@ def _field(form: Mapping[str, str], name: str, max_length: int = MAX_FIELD_LENGT
     if len(value) > max_length:
         raise BadInput(f"the field '{name}' must be at most {max_length} characters")
     return value
+
+
+def _choice(form: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = _field(form, name)
+    if value not in allowed:
+        raise BadInput(f"{name} must be one of: {', '.join(allowed)}")
+    return value
+
+
+def _seconds(form: Mapping[str, str], name: str) -> int:
+    value = _field(form, name).strip()
+    if not value.isdigit() or len(value) > MAX_SECONDS_DIGITS:
+        raise BadInput(f"the field '{name}' must be a whole number of seconds")
+    return int(value)
 
 
 def _id(form: Mapping[str, str], name: str) -> str:

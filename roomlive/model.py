@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Status(StrEnum):
@@ -29,6 +29,34 @@ class RequestState(StrEnum):
 
 
 LIVE_REQUEST_STATES = (RequestState.OPEN, RequestState.CLAIMED)
+
+
+class RequestKind(StrEnum):
+    SUPPORT = "support"  # the participant pressed their button (phone or hardware)
+    WATCH = "watch"  # a facilitator asks colleagues to keep an eye on a participant
+    BACKUP = "backup"  # a facilitator asks a colleague to come to a mat
+
+
+class Level(IntEnum):
+    """How loudly an unclaimed request calls: the escalation ladder's rungs."""
+
+    NEW = 0
+    REALERTED = 1
+    ESCALATED = 2
+
+
+RECENTLY_CLOSED_SHOWN = 3
+
+OUTCOMES = ("reassured", "water", "nausea", "bathroom", "repositioned", "other")
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Seconds before an unclaimed request re-alerts and escalates, and a claim goes stale."""
+
+    realert_seconds: int = 30
+    escalate_seconds: int = 60
+    stale_seconds: int = 180
 
 
 @dataclass(frozen=True)
@@ -58,6 +86,7 @@ class Participant:
     flags: frozenset[str] = frozenset()
     checked_at: float | None = None
     checked_by: str | None = None
+    tested: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,13 +95,18 @@ class AssistRequest:
     pid: str
     raised_at: float
     raised_by: str
+    kind: RequestKind = RequestKind.SUPPORT
     state: RequestState = RequestState.OPEN
+    open_since: float = 0.0
     asks: int = 1
+    level: Level = Level.NEW
+    stale: bool = False
     claimed_by: str | None = None
     claimed_at: float | None = None
     closed_at: float | None = None
     closed_by: str | None = None
     outcome: str = ""
+    note: str = ""
 
     @property
     def live(self) -> bool:
@@ -108,6 +142,8 @@ class Session:
     clock: Clock = Clock()
     phase_index: int = 0
     phase_started_elapsed: float = 0.0
+    ladder: Ladder = Ladder()
+    test_round: bool = False
 
     @property
     def phase(self) -> Phase:
@@ -123,13 +159,32 @@ class Session:
         return self.phase_started_elapsed + self.phase.minutes * 60
 
     def live_requests(self) -> list[AssistRequest]:
-        return [r for r in self.requests.values() if r.live]
+        """Live requests, the most urgent first."""
+        return sorted((r for r in self.requests.values() if r.live), key=urgency)
 
-    def live_request_for(self, pid: str) -> AssistRequest | None:
-        return next((r for r in self.requests.values() if r.pid == pid and r.live), None)
+    def live_request_for(
+        self, pid: str, kind: RequestKind | None = RequestKind.SUPPORT
+    ) -> AssistRequest | None:
+        """The participant's live request of that kind (None: of any kind, most urgent first)."""
+        live = [r for r in self.requests.values() if r.pid == pid and r.live]
+        if kind is not None:
+            return next((r for r in live if r.kind is kind), None)
+        return min(live, key=urgency, default=None)
 
-    def participant_by_token(self, token: str) -> Participant | None:
-        return next((p for p in self.participants.values() if p.token == token), None)
+    def recently_closed(self, count: int = RECENTLY_CLOSED_SHOWN) -> list[AssistRequest]:
+        """The last requests resolved or cancelled, newest first (a resolved one can reopen)."""
+        closed = [r for r in self.requests.values() if not r.live and r.closed_at is not None]
+        return sorted(closed, key=lambda r: r.closed_at or 0.0, reverse=True)[:count]
 
     def by_mat(self) -> list[Participant]:
         return sorted(self.participants.values(), key=lambda p: p.mat)
+
+
+def urgency(request: AssistRequest) -> tuple[int, int, int, float]:
+    """Sort key: unclaimed before claimed, higher rung first, support before others, oldest."""
+    return (
+        request.state is not RequestState.OPEN,
+        -request.level,
+        request.kind is not RequestKind.SUPPORT,
+        request.open_since,
+    )

@@ -11,22 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
-from .model import CHECK_STATUSES, RequestState, Session
+from .model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
 
 CIRCLE_RADIUS_PERCENT = 40.0
 TILE_SPAN_PERCENT = 230.0
 MAX_TILE_PERCENT = 24.0
+QR_SCALE = 4
+QR_BORDER = 2
 
 
 @dataclass(frozen=True)
 class Region:
-    kind: Literal["topbar", "requests", "tile"]
+    kind: Literal["topbar", "requests", "tools", "tile"]
     key: str = ""
 
     TOPBAR: ClassVar[Region]
     REQUESTS: ClassVar[Region]
+    TOOLS: ClassVar[Region]
 
     @staticmethod
     def tile(pid: str) -> Region:
@@ -35,6 +40,7 @@ class Region:
 
 Region.TOPBAR = Region("topbar")
 Region.REQUESTS = Region("requests")
+Region.TOOLS = Region("tools")
 
 
 def mmss(seconds: float) -> str:
@@ -65,6 +71,12 @@ def tile_percent(count: int) -> float:
     return round(min(MAX_TILE_PERCENT, TILE_SPAN_PERCENT / max(count, 1)), 2)
 
 
+def qr_svg(url: str) -> Markup:
+    """A QR code for `url` as inline SVG, black on white so any phone camera reads it in print."""
+    code = segno.make(url, error="m")
+    return Markup(code.svg_inline(scale=QR_SCALE, border=QR_BORDER, omitsize=True))
+
+
 class Views:
     def __init__(self, templates: Path) -> None:
         self.env = Environment(
@@ -80,7 +92,11 @@ class Views:
             circle_position=circle_position,
             tile_percent=tile_percent,
             CHECK_STATUSES=CHECK_STATUSES,
+            OUTCOMES=OUTCOMES,
+            Level=Level,
+            RequestKind=RequestKind,
             RequestState=RequestState,
+            qr_svg=qr_svg,
         )
         self._regions: Any = None
 
@@ -93,23 +109,29 @@ class Views:
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
 
-    def fragments(self, session: Session, regions: Sequence[Region], now: float) -> str:
-        return "".join(self._region(session, region, now) for region in regions)
+    def fragments(
+        self, session: Session, regions: Sequence[Region], now: float, online: frozenset[str]
+    ) -> str:
+        """The regions as out-of-band fragments, each replacing the element with its id."""
+        return "".join(self._region(session, region, now, online) for region in regions)
 
-    def snapshot(self, session: Session, now: float) -> str:
-        regions = [Region.TOPBAR, Region.REQUESTS]
+    def snapshot(self, session: Session, now: float, online: frozenset[str]) -> str:
+        regions = [Region.TOPBAR, Region.REQUESTS, Region.TOOLS]
         regions += [Region.tile(p.pid) for p in session.by_mat()]
-        return self.fragments(session, regions, now)
+        return self.fragments(session, regions, now, online)
 
-    def participant_status(self, session: Session, pid: str, *, oob: bool) -> str:
-        return str(self.regions.assist_status(session, session.participants[pid], oob))
+    def participant_status(self, session: Session, pid: str) -> str:
+        return str(self.regions.assist_status(session, session.participants[pid], True))
 
-    def _region(self, session: Session, region: Region, now: float) -> str:
+    def _region(self, session: Session, region: Region, now: float, online: frozenset[str]) -> str:
+        macros = self.regions
         if region.kind == "topbar":
-            return str(self.regions.topbar(session, now, True))
+            return str(macros.topbar(session, now, True))
         if region.kind == "requests":
-            return str(self.regions.requests(session, now, True))
+            return str(macros.requests(session, now, True))
+        if region.kind == "tools":
+            return str(macros.tools(session, True))
         ordered = session.by_mat()
         participant = session.participants[region.key]
         index = ordered.index(participant)
-        return str(self.regions.tile(session, participant, index, len(ordered), now, True))
+        return str(macros.tile(session, participant, index, len(ordered), now, online, True))

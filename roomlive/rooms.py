@@ -6,52 +6,58 @@ command -> decide -> append (committed) -> apply -> render once -> publish to ev
 from __future__ import annotations
 
 import asyncio
+import logging
+import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import events as e
 from .apply import apply
-from .commands import Command
+from .commands import Command, Tick
 from .decide import decide
-from .events import (
-    AssistCancelled,
-    AssistClaimed,
-    AssistRaised,
-    AssistRepeated,
-    AssistResolved,
-    Event,
-    FlagSet,
-    ParticipantChecked,
-    SessionCreated,
-)
 from .hub import Hub
 from .model import Participant, Session
+from .presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
 from .render import Region, Views
 from .store import DuplicateCommand, EventStore
 
+log = logging.getLogger(__name__)
+
 Clock = Callable[[], float]
+CLOSE_LINK_REVOKED = 4404
+TICK_SECONDS = 1.0
 
 
 def facilitator_channel(sid: str) -> tuple[str, str]:
     return ("facilitators", sid)
 
 
-def participant_channel(sid: str, pid: str) -> tuple[str, str, str]:
-    return ("participant", sid, pid)
+def participant_channel(token: str) -> tuple[str, str]:
+    """Keyed by token, so that revoking a link can close exactly the sockets that used it."""
+    return ("participant", token)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    events: tuple[Event, ...]
+    events: tuple[e.Event, ...]
     duplicate: bool = False
 
 
 class Rooms:
-    def __init__(self, store: EventStore, hub: Hub, views: Views, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        hub: Hub,
+        views: Views,
+        clock: Clock = time.time,
+        offline_grace: float = BUTTON_OFFLINE_GRACE_SECONDS,
+    ) -> None:
         self._store = store
         self._hub = hub
         self._views = views
         self.clock = clock
+        self.presence = Presence(self._presence_changed, offline_grace)
         self._sessions: dict[str, Session] = {}
         self._keys: dict[str, set[str]] = {}
         self._tokens: dict[str, tuple[str, str]] = {}
@@ -78,6 +84,9 @@ class Rooms:
         session = self._sessions[sid]
         return session, session.participants[pid]
 
+    def snapshot(self, session: Session) -> str:
+        return self._views.snapshot(session, self.clock(), self.presence.online(session.sid))
+
     async def execute(self, sid: str, command: Command, key: str) -> Outcome:
         """Decide, commit, apply and publish one command. Raises DomainError if refused."""
         async with self._writer:
@@ -85,47 +94,96 @@ class Rooms:
                 return Outcome((), duplicate=True)
             now = self.clock()
             events = decide(self._sessions.get(sid), command, now)
+            if not events:
+                return Outcome(())
             try:
                 await self._store.append(sid, key, events)
             except DuplicateCommand:
                 return Outcome((), duplicate=True)
-            for event in events:
-                self._fold(sid, key, event)
+            revoked = [token for event in events if (token := self._fold(sid, key, event))]
             # Published before the lock is released, so every socket sees commit order.
             self._publish(self._sessions[sid], events, now)
+            for token in revoked:
+                self._hub.close_channel(participant_channel(token), CLOSE_LINK_REVOKED)
         return Outcome(tuple(events))
 
-    def _fold(self, sid: str, key: str, event: Event) -> None:
-        session = apply(self._sessions.get(sid), event)
+    async def tick(self) -> None:
+        """Run the escalation ladder for every session with a live request."""
+        for session in list(self._sessions.values()):
+            if session.live_requests():
+                await self.execute(session.sid, Tick(), f"tick-{secrets.token_hex(8)}")
+
+    async def run_ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self.tick()
+            except Exception:  # the ladder must keep running whatever one tick hit
+                log.exception("escalation tick failed")
+
+    def _fold(self, sid: str, key: str, event: e.Event) -> str | None:
+        """Apply one event; return a participant token it revoked, if any."""
+        before = self._sessions.get(sid)
+        session = apply(before, event)
         self._sessions[sid] = session
         self._keys.setdefault(sid, set()).add(key)
-        if isinstance(event, SessionCreated):
+        if isinstance(event, e.SessionCreated):
             for spec in event.participants:
                 self._tokens[spec.token] = (sid, spec.pid)
+        if isinstance(event, e.TokenReissued) and before is not None:
+            old = before.participants[event.pid].token
+            self._tokens.pop(old, None)
+            self._tokens[event.token] = (sid, event.pid)
+            return old
+        return None
 
-    def _publish(self, session: Session, events: Iterable[Event], now: float) -> None:
-        events = list(events)
-        regions = list(dict.fromkeys(r for e in events for r in affected_regions(session, e)))
+    def _publish(self, session: Session, events: Sequence[e.Event], now: float) -> None:
+        regions = list(dict.fromkeys(r for ev in events for r in affected_regions(session, ev)))
         if regions:
-            fragment = self._views.fragments(session, regions, now)
+            online = self.presence.online(session.sid)
+            fragment = self._views.fragments(session, regions, now, online)
             self._hub.publish(facilitator_channel(session.sid), fragment)
-        request_pids = (
-            session.requests[e.rid].pid for e in events if isinstance(e, REQUEST_EVENTS)
-        )
-        for pid in dict.fromkeys(request_pids):
-            status = self._views.participant_status(session, pid, oob=True)
-            self._hub.publish(participant_channel(session.sid, pid), status)
+        pids = dict.fromkeys(pid for ev in events for pid in affected_buttons(session, ev))
+        for pid in pids:
+            participant = session.participants[pid]
+            status = self._views.participant_status(session, pid)
+            self._hub.publish(participant_channel(participant.token), status)
+
+    def _presence_changed(self, sid: str, pid: str) -> None:
+        session = self._sessions.get(sid)
+        if session is not None and pid in session.participants:
+            online = self.presence.online(sid)
+            tile = self._views.fragments(session, [Region.tile(pid)], self.clock(), online)
+            self._hub.publish(facilitator_channel(sid), tile)
 
 
-REQUEST_EVENTS = (AssistRaised, AssistRepeated, AssistCancelled, AssistClaimed, AssistResolved)
-
-
-def affected_regions(session: Session, event: Event) -> list[Region]:
+def affected_regions(session: Session, event: e.Event) -> list[Region]:
     """Which parts of the dashboard an event changes; only those are rendered and pushed."""
-    if isinstance(event, ParticipantChecked | FlagSet):
-        return [Region.tile(event.pid)]
-    if isinstance(event, REQUEST_EVENTS):
-        return [Region.tile(session.requests[event.rid].pid), Region.REQUESTS]
-    if isinstance(event, SessionCreated):
-        return []
+    match event:
+        case e.ParticipantChecked(pid=pid) | e.FlagSet(pid=pid):
+            return [Region.tile(pid)]
+        case e.ButtonTested(pid=pid):
+            return [Region.tile(pid), Region.TOOLS]
+        case e.TokenReissued(pid=pid):
+            return [Region.tile(pid), Region.TOOLS]
+        case e.RequestEvent(rid=rid):
+            return [Region.tile(session.requests[rid].pid), Region.REQUESTS]
+        case e.ButtonTestStarted() | e.ButtonTestEnded():
+            return [Region.TOOLS, *(Region.tile(pid) for pid in session.participants)]
+        case e.LadderChanged():
+            return [Region.TOOLS]
+        case e.SessionCreated():
+            return []
     return [Region.TOPBAR]
+
+
+def affected_buttons(session: Session, event: e.Event) -> list[str]:
+    """Which participants' button pages show something this event changed."""
+    match event:
+        case e.RequestEvent(rid=rid):
+            return [session.requests[rid].pid]
+        case e.ButtonTested(pid=pid):
+            return [pid]
+        case e.ButtonTestStarted() | e.ButtonTestEnded():
+            return list(session.participants)
+    return []

@@ -40,8 +40,17 @@
 
   // --- connection state: a banner only after a few seconds without contact ------------------
   var bannerTimer = null;
-  document.addEventListener("htmx:ws:close", function () {
+  var APP_CLOSE_CODES = 4000; // 4xxx: the server will not take this socket back (htmx stops)
+  document.addEventListener("htmx:ws:close", function (evt) {
     document.body.classList.add("offline");
+    if (evt.detail.code >= APP_CLOSE_CODES) {
+      var stopped = document.getElementById("reconnecting");
+      if (stopped) {
+        stopped.textContent = "Signed out or link no longer valid: reload the page.";
+        stopped.hidden = false;
+      }
+      return;
+    }
     if (bannerTimer === null) {
       bannerTimer = setTimeout(function () {
         var banner = document.getElementById("reconnecting");
@@ -97,8 +106,11 @@
       if (isNaN(since)) return;
       el.textContent = el.dataset.format === "mmss" ? mmss(now - since) : Math.floor((now - since) / 60) + " min";
     });
+    // Overdue counts from the last check, or from the journey's start for someone never checked.
+    var started = topbar ? parseFloat(topbar.dataset.startedAt) : NaN;
     document.querySelectorAll(".tile[data-overdue-after]").forEach(function (tile) {
       var checked = parseFloat(tile.dataset.checkedAt);
+      if (isNaN(checked)) checked = started;
       var overdue = !isNaN(checked) && now - checked > parseFloat(tile.dataset.overdueAfter);
       tile.classList.toggle("overdue", overdue);
     });
@@ -131,11 +143,99 @@
   });
   document.addEventListener("htmx:ws:after:message:incoming", markOpenSheet);
 
-  // --- participant button: a gentle vibration once the server has the request --------------
+  // --- participant button: press and hold about a second; a short touch sends nothing -------
+  function setUpHoldButton(ask) {
+    var holdMs = parseInt(ask.dataset.holdMs, 10) || 1000;
+    var timer = null;
+    function start(evt) {
+      if (timer !== null || (evt.type === "keydown" && evt.repeat)) return;
+      if (evt.type === "keydown" && evt.key !== " " && evt.key !== "Enter") return;
+      evt.preventDefault();
+      ask.style.setProperty("--hold-ms", holdMs + "ms");
+      ask.classList.add("holding");
+      timer = setTimeout(function () {
+        timer = null;
+        ask.classList.remove("holding");
+        htmx.trigger(ask, "hold");
+      }, holdMs);
+    }
+    function stop() {
+      if (timer === null) return;
+      clearTimeout(timer);
+      timer = null;
+      ask.classList.remove("holding");
+    }
+    ask.addEventListener("pointerdown", start);
+    ask.addEventListener("keydown", start);
+    ["pointerup", "pointercancel", "pointerleave", "keyup", "blur"].forEach(function (name) {
+      ask.addEventListener(name, stop);
+    });
+    ask.addEventListener("contextmenu", function (evt) { evt.preventDefault(); });
+  }
+  // A gentle vibration once the server has the request: never a sound, never a flash.
   document.addEventListener("htmx:after:request", function (evt) {
     var ctx = evt.detail.ctx;
     if (evt.target.id === "ask" && ctx.response && ctx.response.status === 200 && navigator.vibrate) {
       navigator.vibrate(60);
+    }
+  });
+
+  // --- tablets: every new request alerts, and so does each rung of the escalation ladder ----
+  var seenLevels = {};
+  var me = null;
+  var TONE_KEY = "roomlive.tone";
+  function toneWanted() {
+    try { return localStorage.getItem(TONE_KEY) === "on"; } catch (e) { return false; }
+  }
+  var audio = null;
+  function softTone() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    audio = audio || new Context();
+    var osc = audio.createOscillator();
+    var gain = audio.createGain();
+    osc.frequency.value = 523;
+    gain.gain.setValueAtTime(0.0001, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.05, audio.currentTime + 0.05);
+    gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.6);
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.65);
+  }
+  function alertTablet(strong) {
+    if (navigator.vibrate) navigator.vibrate(strong ? [300, 120, 300, 120, 300] : [200, 100, 200]);
+    if (toneWanted()) softTone();
+    document.body.classList.remove("alerting");
+    void document.body.offsetWidth; // restart the CSS animation
+    document.body.classList.add("alerting");
+  }
+  function noteRequests() {
+    var live = document.getElementById("live");
+    if (live && live.dataset.me) me = live.dataset.me;
+    var now = {};
+    var alert = 0;
+    document.querySelectorAll("#requests .request[data-rid]").forEach(function (item) {
+      var rid = item.dataset.rid;
+      var level = parseInt(item.dataset.level, 10) || 0;
+      var open = item.classList.contains("request-open");
+      var stale = item.classList.contains("stale");
+      var mine = me !== null && item.dataset.claimedBy === me;
+      item.classList.toggle("mine", mine);
+      var key = (open ? "open" : "claimed") + ":" + level + (stale ? ":stale" : "");
+      if (seenLevels[rid] !== key && (open || (stale && mine))) alert = Math.max(alert, level + 1);
+      now[rid] = key;
+    });
+    document.querySelectorAll(".tile[data-claimed-by]").forEach(function (tile) {
+      tile.classList.toggle("mine", me !== null && tile.dataset.claimedBy === me);
+    });
+    seenLevels = now;
+    if (alert > 0) alertTablet(alert > 2);
+  }
+  document.addEventListener("htmx:ws:after:message:incoming", noteRequests);
+  document.addEventListener("change", function (evt) {
+    if (evt.target.id === "tone-opt-in") {
+      try { localStorage.setItem(TONE_KEY, evt.target.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+      if (evt.target.checked) softTone(); // let the facilitator hear the level once
     }
   });
 
@@ -149,6 +249,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     noteTopbar();
+    var tone = document.getElementById("tone-opt-in");
+    if (tone) tone.checked = toneWanted();
+    var ask = document.getElementById("ask");
+    if (ask) setUpHoldButton(ask);
     tick();
     setInterval(tick, TICK_MS);
     keepAwake();

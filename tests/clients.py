@@ -98,6 +98,11 @@ class Room:
         self.sockets.append(socket)
         return Socket(socket)
 
+    async def advance_clock(self, seconds: float) -> None:
+        """Move the server's clock forward and let the escalation ladder run once."""
+        response = await self.client().post("/_test/clock", data={"seconds": str(seconds)})
+        assert response.status_code == 200, response.text
+
     async def open_request_id(self, client: httpx.AsyncClient, sid: str) -> str:
         page = (await client.get(f"/s/{sid}")).text
         found = re.search(r'id="request-([^"]+)"', page)

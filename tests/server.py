@@ -17,6 +17,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 JOIN_CODE = "TEST-CODE"
 STARTUP_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 10.0
+BUTTON_OFFLINE_AFTER = 0.3
 
 
 def free_port() -> int:
@@ -46,7 +47,8 @@ class Server:
         command = [
             sys.executable, "-m", "roomlive",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--db", str(self.db_path), "--join-code", JOIN_CODE, *self.extra_args,
+            "--db", str(self.db_path), "--join-code", JOIN_CODE,
+            "--test-clock", "--button-offline-after", str(BUTTON_OFFLINE_AFTER), *self.extra_args,
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

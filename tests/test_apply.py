@@ -6,7 +6,7 @@ import pytest
 
 from roomlive import events as e
 from roomlive.apply import apply, fold
-from roomlive.model import Clock, RequestState, Status
+from roomlive.model import Clock, Level, RequestState, Status
 from tests.test_decide import T0, session_after
 
 
@@ -64,3 +64,50 @@ def test_events_before_the_session_exists_are_rejected() -> None:
     with pytest.raises(ValueError, match="before the session was created"):
         apply(None, e.ClockStarted(at=T0, by="Sam"))
     assert fold([]) is None
+
+
+def test_a_repeat_press_raises_the_urgency_of_an_unclaimed_request() -> None:
+    raised = e.AssistRaised(at=T0, by="participant", rid="r1", pid="p1")
+    again = e.AssistRepeated(at=T0 + 3, rid="r1")
+    assert session_after(raised, again).requests["r1"].level is Level.REALERTED
+    assert session_after(raised, again, again, again).requests["r1"].level is Level.ESCALATED
+    claimed = e.AssistClaimed(at=T0 + 1, by="Sam", rid="r1")
+    assert session_after(raised, claimed, again).requests["r1"].level is Level.NEW
+
+
+def test_release_and_reopen_make_a_request_open_again_from_that_moment() -> None:
+    raised = e.AssistRaised(at=T0, by="participant", rid="r1", pid="p1")
+    escalated = e.AssistEscalated(at=T0 + 60, rid="r1")
+    claimed = e.AssistClaimed(at=T0 + 70, by="Sam", rid="r1")
+    stale = e.AssistClaimStale(at=T0 + 250, rid="r1")
+    released = session_after(
+        raised, escalated, claimed, stale, e.AssistReleased(at=T0 + 260, by="Sam", rid="r1")
+    ).requests["r1"]
+    assert (released.state, released.open_since, released.level, released.stale) == (
+        RequestState.OPEN, T0 + 260, Level.NEW, False,
+    )  # fmt: skip
+    assert released.claimed_by is None and released.raised_at == T0
+
+    resolved = e.AssistResolved(at=T0 + 300, by="Kim", rid="r1", outcome="water", note="ok")
+    reopened = session_after(
+        raised, resolved, e.AssistReopened(at=T0 + 400, by="Kim", rid="r1")
+    ).requests["r1"]
+    assert (reopened.state, reopened.open_since, reopened.outcome, reopened.closed_by) == (
+        RequestState.OPEN, T0 + 400, "", None,
+    )  # fmt: skip
+
+
+def test_a_test_round_marks_who_has_tested_and_a_new_round_starts_over() -> None:
+    state = session_after(
+        e.ButtonTestStarted(at=T0, by="Sam"),
+        e.ButtonTested(at=T0 + 1, pid="p2"),
+        e.ButtonTestEnded(at=T0 + 2, by="Sam"),
+    )
+    assert not state.test_round and state.participants["p2"].tested
+    again = apply(state, e.ButtonTestStarted(at=T0 + 3, by="Sam"))
+    assert again.test_round and not any(p.tested for p in again.participants.values())
+
+
+def test_a_reissued_token_replaces_the_old_one() -> None:
+    state = session_after(e.TokenReissued(at=T0, by="Sam", pid="p1", token="fresh"))
+    assert state.participants["p1"].token == "fresh"

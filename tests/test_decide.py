@@ -10,7 +10,7 @@ from roomlive import commands as c
 from roomlive import events as e
 from roomlive.apply import fold
 from roomlive.decide import DomainError, decide
-from roomlive.model import ParticipantSpec, Phase, Session, Status
+from roomlive.model import ParticipantSpec, Phase, RequestKind, Session, Status
 
 T0 = 1_800_000_000.0
 PHASES = (Phase("Arrival", 15), Phase("Peak", 35, "Deep"), Phase("Return", 20))
@@ -43,7 +43,14 @@ CANCELLED = session_after(
     e.AssistRaised(at=T0 + 5, by="participant", rid="r1", pid="p1"),
     e.AssistCancelled(at=T0 + 6, rid="r1"),
 )
+WATCH, BACKUP = RequestKind.WATCH, RequestKind.BACKUP
+TESTING = session_after(e.ButtonTestStarted(at=T0 + 1, by="Sam"))
+TESTED = session_after(
+    e.ButtonTestStarted(at=T0 + 1, by="Sam"), e.ButtonTested(at=T0 + 2, pid="p1")
+)
+WATCHED = session_after(e.AssistRaised(at=T0 + 5, by="Kim", rid="r1", pid="p1", kind=WATCH))
 NOW = T0 + 100
+BUTTON = "participant"
 
 ACCEPTED = [
     (None, CREATE, [e.SessionCreated(at=NOW, **vars(CREATE))]),
@@ -66,31 +73,51 @@ ACCEPTED = [
         c.ToggleFlag("Kim", "p1", "water"),
         [e.FlagSet(at=NOW, by="Kim", pid="p1", flag="water", on=False)],
     ),
+    (FRESH, c.PressButton("p1", "r9"), [e.AssistRaised(at=NOW, by=BUTTON, rid="r9", pid="p1")]),
+    (OPEN, c.PressButton("p1", "r9"), [e.AssistRepeated(at=NOW, rid="r1")]),
+    (CLAIMED, c.PressButton("p1", "r9"), [e.AssistRepeated(at=NOW, rid="r1")]),
+    (RESOLVED, c.PressButton("p1", "r9"), [e.AssistRaised(at=NOW, by=BUTTON, rid="r9", pid="p1")]),
+    (WATCHED, c.PressButton("p1", "r9"), [e.AssistRaised(at=NOW, by=BUTTON, rid="r9", pid="p1")]),
+    (TESTING, c.PressButton("p1", "r9"), [e.ButtonTested(at=NOW, pid="p1")]),
+    (TESTED, c.PressButton("p1", "r9"), [e.AssistRaised(at=NOW, by=BUTTON, rid="r9", pid="p1")]),
     (
         FRESH,
-        c.RaiseAssist("participant", "p1", "r9"),
-        [e.AssistRaised(at=NOW, by="participant", rid="r9", pid="p1")],
+        c.RaiseAssist("Kim", "p2", "r9", WATCH),
+        [e.AssistRaised(at=NOW, by="Kim", rid="r9", pid="p2", kind=WATCH)],
     ),
-    (OPEN, c.RaiseAssist("participant", "p1", "r9"), [e.AssistRepeated(at=NOW, rid="r1")]),
-    (CLAIMED, c.RaiseAssist("participant", "p1", "r9"), [e.AssistRepeated(at=NOW, rid="r1")]),
     (
-        RESOLVED,
-        c.RaiseAssist("participant", "p1", "r9"),
-        [e.AssistRaised(at=NOW, by="participant", rid="r9", pid="p1")],
+        CLAIMED,
+        c.RaiseAssist("Sam", "p1", "r9", BACKUP),
+        [e.AssistRaised(at=NOW, by="Sam", rid="r9", pid="p1", kind=BACKUP)],
     ),
     (OPEN, c.CancelAssist("p1"), [e.AssistCancelled(at=NOW, rid="r1")]),
     (CLAIMED, c.CancelAssist("p1"), [e.AssistCancelled(at=NOW, rid="r1")]),
     (OPEN, c.ClaimAssist("Sam", "r1"), [e.AssistClaimed(at=NOW, by="Sam", rid="r1")]),
+    (CLAIMED, c.ReleaseAssist("Sam", "r1"), [e.AssistReleased(at=NOW, by="Sam", rid="r1")]),
     (
         OPEN,
-        c.ResolveAssist("Sam", "r1", " water "),
-        [e.AssistResolved(at=NOW, by="Sam", rid="r1", outcome="water")],
+        c.ResolveAssist("Sam", "r1", "water", " sipped "),
+        [e.AssistResolved(at=NOW, by="Sam", rid="r1", outcome="water", note="sipped")],
+    ),
+    (CLAIMED, c.ResolveAssist("Kim", "r1"), [e.AssistResolved(at=NOW, by="Kim", rid="r1")]),
+    (RESOLVED, c.ReopenAssist("Sam", "r1"), [e.AssistReopened(at=NOW, by="Sam", rid="r1")]),
+    (FRESH, c.StartButtonTest("Sam"), [e.ButtonTestStarted(at=NOW, by="Sam")]),
+    (TESTING, c.EndButtonTest("Sam"), [e.ButtonTestEnded(at=NOW, by="Sam")]),
+    (
+        FRESH,
+        c.ReissueToken("Sam", "p2", "new"),
+        [e.TokenReissued(at=NOW, by="Sam", pid="p2", token="new")],
     ),
     (
-        CLAIMED,
-        c.ResolveAssist("Kim", "r1"),
-        [e.AssistResolved(at=NOW, by="Kim", rid="r1", outcome="")],
+        FRESH,
+        c.SetLadder("Sam", 20, 40, 120),
+        [
+            e.LadderChanged(
+                at=NOW, by="Sam", realert_seconds=20, escalate_seconds=40, stale_seconds=120
+            )
+        ],
     ),
+    (FRESH, c.Tick(), []),
 ]
 
 REFUSED = [
@@ -112,8 +139,11 @@ REFUSED = [
     (FRESH, c.CheckParticipant("Sam", "p1", Status.UNCHECKED), "status must be one of"),
     (FRESH, c.ToggleFlag("Sam", "p1", "glitter"), "unknown flag"),
     (FRESH, c.ToggleFlag("Sam", "p9", "water"), "no such participant"),
-    (FRESH, c.RaiseAssist("participant", "p9", "r9"), "no such participant"),
-    (RESOLVED, c.RaiseAssist("participant", "p2", "r1"), "already used"),
+    (FRESH, c.PressButton("p9", "r9"), "no such participant"),
+    (RESOLVED, c.PressButton("p2", "r1"), "already used"),
+    (FRESH, c.RaiseAssist("Kim", "p1", "r9", RequestKind.SUPPORT), "come from the participant"),
+    (WATCHED, c.RaiseAssist("Sam", "p1", "r9", WATCH), "mat 1 already has an open watch"),
+    (FRESH, c.RaiseAssist("Kim", "p9", "r9", WATCH), "no such participant"),
     (FRESH, c.CancelAssist("p1"), "no open request"),
     (RESOLVED, c.CancelAssist("p1"), "no open request"),
     (FRESH, c.ClaimAssist("Sam", "r1"), "no such request"),
@@ -121,9 +151,29 @@ REFUSED = [
     (CLAIMED, c.ClaimAssist("Sam", "r1"), "you already claimed"),
     (RESOLVED, c.ClaimAssist("Sam", "r1"), "already resolved by Kim"),
     (CANCELLED, c.ClaimAssist("Sam", "r1"), "participant cancelled"),
+    (OPEN, c.ReleaseAssist("Sam", "r1"), "not claimed"),
+    (CLAIMED, c.ReleaseAssist("Kim", "r1"), "only Sam, who claimed it"),
+    (RESOLVED, c.ReleaseAssist("Sam", "r1"), "already resolved"),
     (RESOLVED, c.ResolveAssist("Sam", "r1"), "already resolved by Kim"),
     (CANCELLED, c.ResolveAssist("Sam", "r1"), "participant cancelled"),
-    (OPEN, c.ResolveAssist("Sam", "r1", "x" * 201), "longer than 200"),
+    (OPEN, c.ResolveAssist("Sam", "r1", "glitter"), "outcome must be one of"),
+    (OPEN, c.ResolveAssist("Sam", "r1", "", "x" * 201), "longer than 200"),
+    (OPEN, c.ReopenAssist("Sam", "r1"), "only a resolved request"),
+    (CANCELLED, c.ReopenAssist("Sam", "r1"), "only a resolved request"),
+    (
+        session_after(
+            e.AssistRaised(at=T0 + 5, by=BUTTON, rid="r1", pid="p1"),
+            e.AssistResolved(at=T0 + 9, by="Kim", rid="r1"),
+            e.AssistRaised(at=T0 + 10, by=BUTTON, rid="r2", pid="p1"),
+        ),
+        c.ReopenAssist("Sam", "r1"),
+        "already has a newer open request",
+    ),
+    (TESTING, c.StartButtonTest("Sam"), "already running"),
+    (FRESH, c.EndButtonTest("Sam"), "no button test"),
+    (FRESH, c.ReissueToken("Sam", "p9", "new"), "no such participant"),
+    (FRESH, c.SetLadder("Sam", 0, 60, 180), "between 1 and 3600"),
+    (FRESH, c.SetLadder("Sam", 60, 30, 180), "after the re-alert"),
 ]
 
 
@@ -138,3 +188,51 @@ def test_accepted_commands_return_their_events(
 def test_refused_commands_say_why(state: Session | None, command: c.Command, message: str) -> None:
     with pytest.raises(DomainError, match=message):
         decide(state, command, NOW)
+
+
+LADDER_SCENARIOS = [
+    # (what happened, seconds after the raise, expected ladder step)
+    ((), 29, []),
+    ((), 30, [e.AssistRealerted]),
+    ((), 60, [e.AssistEscalated]),
+    ((e.AssistRealerted(at=T0 + 30, rid="r1"),), 45, []),
+    ((e.AssistRealerted(at=T0 + 30, rid="r1"),), 61, [e.AssistEscalated]),
+    ((e.AssistEscalated(at=T0 + 60, rid="r1"),), 600, []),
+    ((e.AssistClaimed(at=T0 + 10, by="Sam", rid="r1"),), 10 + 179, []),
+    ((e.AssistClaimed(at=T0 + 10, by="Sam", rid="r1"),), 10 + 180, [e.AssistClaimStale]),
+    (
+        (
+            e.AssistClaimed(at=T0 + 10, by="Sam", rid="r1"),
+            e.AssistClaimStale(at=T0 + 190, rid="r1"),
+        ),
+        900,
+        [],
+    ),
+    (
+        (
+            e.AssistClaimed(at=T0 + 10, by="Sam", rid="r1"),
+            e.AssistReleased(at=T0 + 50, by="Sam", rid="r1"),
+        ),
+        50 + 30,
+        [e.AssistRealerted],
+    ),
+    ((e.AssistResolved(at=T0 + 10, by="Sam", rid="r1"),), 900, []),
+]
+
+
+@pytest.mark.parametrize(("history", "after", "expected"), LADDER_SCENARIOS)
+def test_the_escalation_ladder_steps_once_per_rung(
+    history: tuple[e.Event, ...], after: int, expected: list[type[e.Event]]
+) -> None:
+    state = session_after(e.AssistRaised(at=T0, by=BUTTON, rid="r1", pid="p1"), *history)
+    steps = decide(state, c.Tick(), T0 + after)
+    assert [type(step) for step in steps] == expected
+    assert all(step.rid == "r1" for step in steps if isinstance(step, e.RequestEvent))
+
+
+def test_the_ladder_uses_the_session_s_own_times() -> None:
+    state = session_after(
+        e.LadderChanged(at=T0, by="Sam", realert_seconds=5, escalate_seconds=10, stale_seconds=20),
+        e.AssistRaised(at=T0, by=BUTTON, rid="r1", pid="p1"),
+    )
+    assert [type(s) for s in decide(state, c.Tick(), T0 + 5)] == [e.AssistRealerted]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomlive import events as e
-from roomlive.model import ParticipantSpec, Phase, Status
+from roomlive.model import ParticipantSpec, Phase, RequestKind, Status
 
 SAMPLES: list[e.Event] = [
     e.SessionCreated(
@@ -28,12 +28,32 @@ SAMPLES: list[e.Event] = [
     e.AssistRepeated(at=9, rid="r1"),
     e.AssistCancelled(at=10, rid="r1"),
     e.AssistClaimed(at=11, by="Sam", rid="r1"),
-    e.AssistResolved(at=12, by="Sam", rid="r1", outcome="water"),
+    e.AssistResolved(at=12, by="Sam", rid="r1", outcome="water", note="sipped"),
+    e.AssistRaised(at=13, by="Kim", rid="r2", pid="p1", kind=RequestKind.BACKUP),
+    e.AssistReleased(at=14, by="Sam", rid="r2"),
+    e.AssistReopened(at=15, by="Sam", rid="r1"),
+    e.AssistRealerted(at=16, rid="r1"),
+    e.AssistEscalated(at=17, rid="r1"),
+    e.AssistClaimStale(at=18, rid="r1"),
+    e.LadderChanged(at=19, by="Sam", realert_seconds=1, escalate_seconds=2, stale_seconds=3),
+    e.TokenReissued(at=20, by="Sam", pid="p1", token="new"),
+    e.ButtonTestStarted(at=21, by="Sam"),
+    e.ButtonTested(at=22, pid="p1"),
+    e.ButtonTestEnded(at=23, by="Sam"),
 ]
 
 
 def test_every_event_type_has_a_sample() -> None:
     assert {type(s).__name__ for s in SAMPLES} == set(e.EVENT_TYPES)
+    concrete = {cls for cls in _subclasses(e.Event) if cls is not e.RequestEvent}
+    assert concrete == set(e.EVENT_TYPES.values()), "an event class is missing from EVENT_TYPES"
+
+
+def _subclasses(cls: type[e.Event]) -> set[type[e.Event]]:
+    found: set[type[e.Event]] = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda s: type(s).__name__)

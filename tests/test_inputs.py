@@ -47,6 +47,9 @@ def test_facilitator_forms_become_commands(form: dict[str, str], expected: c.Com
         ({"action": "check", "pid": "../x", "status": "ok"}, "'pid' must be an id"),
         ({"action": "claim"}, "'rid' is required"),
         ({"action": "flag", "pid": "p1", "flag": "x" * 201}, "at most 200"),
+        ({"action": "raise", "pid": "p1", "kind": "support"}, "kind must be one of: watch, backup"),
+        ({"action": "ladder", "realert": "-1", "escalate": "4", "stale": "9"}, "whole number"),
+        ({"action": "ladder", "realert": "1e9", "escalate": "4", "stale": "9"}, "whole number"),
     ],
 )
 def test_bad_facilitator_forms_say_what_was_expected(form: dict[str, str], message: str) -> None:
@@ -85,5 +88,15 @@ def test_a_new_session_form_uses_the_chosen_preset() -> None:
 def test_idempotency_keys_are_checked_or_made() -> None:
     assert command_key({"idempotency-key": "abcdef12"}) == "abcdef12"
     assert command_key({}).startswith("server-")
-    with pytest.raises(BadInput, match="Idempotency-Key"):
+    with pytest.raises(BadInput, match="idempotency key must be 8 to 64"):
         command_key({"idempotency-key": "short"})
+    assert command_key({}, {"key": "from-the-query"}) == "from-the-query"
+
+
+def test_facilitator_raises_and_reissues_get_fresh_ids() -> None:
+    raised = facilitator_command({"action": "raise", "pid": "p1", "kind": "backup"}, "Sam")
+    assert isinstance(raised, c.RaiseAssist) and raised.kind == "backup" and raised.rid
+    first = facilitator_command({"action": "reissue", "pid": "p1"}, "Sam")
+    second = facilitator_command({"action": "reissue", "pid": "p1"}, "Sam")
+    assert isinstance(first, c.ReissueToken) and isinstance(second, c.ReissueToken)
+    assert first.token != second.token and len(first.token) >= 20

@@ -142,8 +142,8 @@ async def test_a_token_acts_only_for_its_own_participant(room: Room) -> None:
     assert unknown.status_code == 404
     assert (await other.get("/p/not-a-real-token")).status_code == 404
     dashboard = (await sam.get(f"/s/{session['sid']}")).text
-    assert dashboard.count('class="request request-open"') == 1
-    assert f'id="mat-{ana["pid"]}" class="tile status-unchecked request-open"' in dashboard
+    assert dashboard.count('class="request request-open') == 1
+    assert f'id="mat-{ana["pid"]}" class="tile status-unchecked request-open' in dashboard
 
 
 async def test_a_restart_on_the_same_file_restores_the_same_state(

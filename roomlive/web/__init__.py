@@ -1,0 +1,43 @@
+"""HTTP and websocket endpoints: thin handlers that parse, authorise and call the rooms."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from . import facilitators as f
+from . import participants as p
+from .common import Services, services
+from .testing import advance_clock
+
+__all__ = ["Services", "routes"]
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"ok": True, "sessions": len(services(request).rooms.sessions())})
+
+
+def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
+    testing = [Route("/_test/clock", advance_clock, methods=["POST"])] if test_clock else []
+    return [
+        *testing,
+        Route("/", f.home),
+        Route("/join", f.join_page, methods=["GET"]),
+        Route("/join", f.join, methods=["POST"]),
+        Route("/healthz", health),
+        Route("/api/sessions", f.sessions_api),
+        Route("/sessions/new", f.new_session_page),
+        Route("/sessions", f.create_session, methods=["POST"]),
+        Route("/s/{sid}", f.dashboard),
+        Route("/s/{sid}/cards", f.cards),
+        Route("/s/{sid}/commands", f.facilitator_commands, methods=["POST"]),
+        WebSocketRoute("/s/{sid}/ws", f.facilitator_socket),
+        Route("/p/{token}", p.participant_page),
+        Route("/p/{token}/assist", p.press, methods=["POST"]),
+        Route("/p/{token}/cancel", p.cancel, methods=["POST"]),
+        WebSocketRoute("/p/{token}/ws", p.participant_socket),
+        Route("/api/assist/{token}", p.hardware_press, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=static_dir), name="static"),
+    ]

@@ -1,0 +1,91 @@
+"""What every endpoint uses: the services, who is asking, pages, toasts and forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from .. import auth
+from ..hub import Hub
+from ..inputs import BadInput
+from ..render import Views
+from ..rooms import Rooms
+
+CLOSE_LOGIN_REQUIRED = 4401
+MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 20
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+@dataclass(frozen=True)
+class Services:
+    rooms: Rooms
+    hub: Hub
+    views: Views
+    credentials: auth.Credentials
+    base_url: str
+
+
+def services(conn: HTTPConnection) -> Services:
+    found: Services = conn.state.services
+    return found
+
+
+def facilitator(conn: HTTPConnection) -> str | None:
+    svc = services(conn)
+    cookie = conn.cookies.get(auth.COOKIE_NAME)
+    return auth.verify_cookie(svc.credentials.secret, cookie, svc.rooms.clock())
+
+
+def secure(conn: HTTPConnection) -> bool:
+    return conn.url.scheme in ("https", "wss")
+
+
+def page(
+    conn: HTTPConnection, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    return HTMLResponse(services(conn).views.page(template, **context), status_code=status_code)
+
+
+def error_page(conn: HTTPConnection, status_code: int, title: str, message: str) -> HTMLResponse:
+    return page(conn, "error.html", status_code, title=title, message=message, link="/")
+
+
+def toast(conn: HTTPConnection, status_code: int, message: str) -> HTMLResponse:
+    kind = "error" if status_code >= 400 else "info"
+    return page(conn, "_toast.html", status_code, message=message, kind=kind)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/join?next={quote(request.url.path)}", status_code=303)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """A URL-encoded form body (what browsers and htmx send), size-capped."""
+    content_type = request.headers.get("content-type", FORM_CONTENT_TYPE)
+    if content_type.split(";")[0].strip().lower() != FORM_CONTENT_TYPE:
+        raise BadInput(f"send the form as {FORM_CONTENT_TYPE}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadInput(f"the form is larger than {MAX_FORM_BYTES} bytes")
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise BadInput("the form is not valid UTF-8 URL-encoded data") from None
+    return dict(pairs)
+
+
+def public_base_url(conn: HTTPConnection) -> str:
+    """The address other devices should use: the one this browser used, unless it is loopback."""
+    if conn.url.hostname in LOOPBACK_NAMES:
+        return services(conn).base_url
+    return f"{conn.url.scheme}://{conn.url.netloc}"

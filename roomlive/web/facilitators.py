@@ -1,0 +1,191 @@
+"""Facilitator endpoints: joining, sessions, the dashboard, its commands and its websocket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.websockets import WebSocket
+
+from .. import auth
+from ..decide import DomainError
+from ..inputs import BadInput, command_key, facilitator_command, new_session_command
+from ..model import OUTCOMES
+from ..presets import PRESET_LABELS
+from ..rooms import facilitator_channel
+from .common import (
+    CLOSE_LOGIN_REQUIRED,
+    error_page,
+    facilitator,
+    login_redirect,
+    page,
+    public_base_url,
+    read_form,
+    secure,
+    services,
+    toast,
+)
+
+CLOSE_NO_SUCH_SESSION = 4404
+
+
+async def join_page(request: Request) -> Response:
+    target = safe_next(request.query_params.get("next"))
+    code = request.query_params.get("code", "")[: auth.JOIN_CODE_LENGTH + 1]
+    return page(request, "join.html", next=target, name="", code=code, error="")
+
+
+async def join(request: Request) -> Response:
+    svc = services(request)
+    try:
+        form = await read_form(request)
+    except BadInput as bad:
+        return page(request, "join.html", 400, next="/", name="", code="", error=str(bad))
+    target = safe_next(form.get("next"))
+    name = auth.clean_facilitator_name(form.get("name", ""))
+    if name is None:
+        error = f"Enter your name (at most {auth.MAX_FACILITATOR_NAME} characters)."
+        return page(request, "join.html", 400, next=target, name="", code="", error=error)
+    if not auth.code_matches(svc.credentials.join_code, form.get("code", "")):
+        error = "That join code is not right."
+        return page(request, "join.html", 403, next=target, name=name, code="", error=error)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        auth.COOKIE_NAME,
+        auth.sign_cookie(svc.credentials.secret, name, svc.rooms.clock()),
+        max_age=auth.COOKIE_MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=secure(request),
+    )
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def home(request: Request) -> Response:
+    who = facilitator(request)
+    if who is None:
+        return login_redirect(request)
+    return page(request, "home.html", facilitator=who, sessions=services(request).rooms.sessions())
+
+
+async def new_session_page(request: Request) -> Response:
+    if facilitator(request) is None:
+        return login_redirect(request)
+    return new_session_form(request, {}, "")
+
+
+def new_session_form(request: Request, form: Mapping[str, str], error: str) -> HTMLResponse:
+    values = {key: form.get(key, "") for key in ("name", "room", "participants", "preset")}
+    status_code = 400 if error else 200
+    return page(
+        request, "new_session.html", status_code, form=values, presets=PRESET_LABELS, error=error
+    )
+
+
+async def create_session(request: Request) -> Response:
+    if facilitator(request) is None:
+        return login_redirect(request)
+    if auth.cross_site_browser_request(request.headers, secure(request)):
+        return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
+    form: dict[str, str] = {}
+    try:
+        form = await read_form(request)
+        command = new_session_command(form)
+        await services(request).rooms.execute(command.sid, command, command_key(request.headers))
+    except (BadInput, DomainError) as error:
+        return new_session_form(request, form, str(error).capitalize() + ".")
+    return RedirectResponse(f"/s/{command.sid}", status_code=303)
+
+
+async def dashboard(request: Request) -> Response:
+    who = facilitator(request)
+    if who is None:
+        return login_redirect(request)
+    svc = services(request)
+    session = svc.rooms.session(request.path_params["sid"])
+    if session is None:
+        message = "This session does not exist on this server."
+        return error_page(request, 404, "No such session", message)
+    return page(
+        request,
+        "dashboard.html",
+        session=session,
+        now=svc.rooms.clock(),
+        online=svc.rooms.presence.online(session.sid),
+        facilitator=who,
+        base_url=public_base_url(request),
+        outcomes=OUTCOMES,
+    )
+
+
+async def cards(request: Request) -> Response:
+    """Print-ready pairing cards: one QR code per mat, and one that joins a tablet."""
+    if facilitator(request) is None:
+        return login_redirect(request)
+    svc = services(request)
+    session = svc.rooms.session(request.path_params["sid"])
+    if session is None:
+        return error_page(request, 404, "No such session", "This session does not exist.")
+    base = public_base_url(request)
+    join_url = f"{base}/join?next=/s/{session.sid}&code={svc.credentials.join_code}"
+    return page(request, "cards.html", session=session, base_url=base, join_url=join_url)
+
+
+async def facilitator_commands(request: Request) -> Response:
+    who = facilitator(request)
+    if who is None:
+        return toast(request, 401, "Your sign-in has expired: reload the page and join again.")
+    if auth.cross_site_browser_request(request.headers, secure(request)):
+        return toast(request, 403, "Refused: this command did not come from a roomlive page.")
+    sid = request.path_params["sid"]
+    try:
+        command = facilitator_command(await read_form(request), who)
+        await services(request).rooms.execute(sid, command, command_key(request.headers))
+    except BadInput as error:
+        return toast(request, 400, f"Not understood: {error}.")
+    except DomainError as error:
+        return toast(request, 409, f"Not done: {error}.")
+    return Response(status_code=204)
+
+
+async def sessions_api(request: Request) -> Response:
+    if facilitator(request) is None:
+        return JSONResponse({"error": "join first: facilitator cookie missing or expired"}, 401)
+    return JSONResponse(
+        [
+            {
+                "sid": s.sid,
+                "name": s.name,
+                "room": s.room,
+                "participants": [
+                    {"pid": p.pid, "name": p.name, "mat": p.mat, "token": p.token}
+                    for p in s.by_mat()
+                ],
+            }
+            for s in services(request).rooms.sessions()
+        ]
+    )
+
+
+async def facilitator_socket(websocket: WebSocket) -> None:
+    if not auth.same_origin(websocket.headers, secure(websocket)):
+        await websocket.close()  # before accept: the handshake is refused with HTTP 403
+        return
+    svc = services(websocket)
+    session = svc.rooms.session(websocket.path_params["sid"])
+    await websocket.accept()
+    if facilitator(websocket) is None:
+        await websocket.close(CLOSE_LOGIN_REQUIRED, "join again")
+        return
+    if session is None:
+        await websocket.close(CLOSE_NO_SUCH_SESSION, "no such session")
+        return
+    # Rendered and registered without an await in between: no update can slip past the snapshot.
+    await svc.hub.serve(facilitator_channel(session.sid), websocket, svc.rooms.snapshot(session))
