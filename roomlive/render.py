@@ -5,6 +5,8 @@ A fragment is rendered once per change and the same bytes go to every tablet.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +19,11 @@ from markupsafe import Markup
 
 from .model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
 
-CIRCLE_RADIUS_PERCENT = 40.0
-TILE_SPAN_PERCENT = 230.0
+MIN_RADIUS_PERCENT = 25.0
+MAX_RADIUS_PERCENT = 48.0
 MAX_TILE_PERCENT = 24.0
+TILE_GAP_PERCENT = 1.5
+TILE_TEXT_SCALE = 0.00104  # tile text size per percent of tile side, as a share of the ring
 QR_SCALE = 4
 QR_BORDER = 2
 
@@ -59,16 +63,40 @@ def minutes_ago(now: float, then: float | None) -> str:
     return f"{max(0, int((now - then) // 60))} min"
 
 
+@functools.cache
+def ring_layout(count: int) -> tuple[float, float]:
+    """(circle radius, tile side), in percent of the square room box, for `count` mats.
+
+    The largest square tiles that neither overlap (corners included) nor leave the box; among
+    radii that allow that size, the widest circle.
+    """
+    best_radius, best_side = MIN_RADIUS_PERCENT, 0.0
+    for step in range(int(MIN_RADIUS_PERCENT * 10), int(MAX_RADIUS_PERCENT * 10) + 1, 5):
+        radius = step / 10
+        points = [_on_circle(index, count, radius) for index in range(count)]
+        spacing = min(
+            (max(abs(a[0] - b[0]), abs(a[1] - b[1])) for a, b in itertools.combinations(points, 2)),
+            default=math.inf,
+        )
+        side = min(spacing - TILE_GAP_PERCENT, 2 * (50 - radius), MAX_TILE_PERCENT)
+        if side >= best_side - 1e-9:
+            best_radius, best_side = radius, side
+    return best_radius, round(best_side, 2)
+
+
 def circle_position(index: int, count: int) -> tuple[float, float]:
-    """Percent offsets of the index-th mat on a circle, mat order clockwise from the top."""
-    angle = 2 * math.pi * index / max(count, 1)
-    x = 50 + CIRCLE_RADIUS_PERCENT * math.sin(angle)
-    y = 50 - CIRCLE_RADIUS_PERCENT * math.cos(angle)
+    """Percent offsets of the index-th mat on the ring, mat order clockwise from the top."""
+    x, y = _on_circle(index, count, ring_layout(count)[0])
     return round(x, 2), round(y, 2)
 
 
 def tile_percent(count: int) -> float:
-    return round(min(MAX_TILE_PERCENT, TILE_SPAN_PERCENT / max(count, 1)), 2)
+    return ring_layout(count)[1]
+
+
+def _on_circle(index: int, count: int, radius: float) -> tuple[float, float]:
+    angle = 2 * math.pi * index / max(count, 1)
+    return 50 + radius * math.sin(angle), 50 - radius * math.cos(angle)
 
 
 def qr_svg(url: str) -> Markup:
@@ -91,6 +119,7 @@ class Views:
             minutes_ago=minutes_ago,
             circle_position=circle_position,
             tile_percent=tile_percent,
+            TILE_TEXT_SCALE=TILE_TEXT_SCALE,
             CHECK_STATUSES=CHECK_STATUSES,
             OUTCOMES=OUTCOMES,
             Level=Level,

@@ -119,8 +119,10 @@ def test_participant_tap_reaches_the_tablet_and_the_claim_comes_back(
         status = phone.locator("#assist-status")
         expect(status).to_have_attribute("data-state", "idle")
 
-        phone.locator("#ask").click()
+        phone.locator("#ask").hover()
+        phone.mouse.down()  # press and hold: the button sends only after about a second
         expect(status).to_have_attribute("data-state", "open")
+        phone.mouse.up()
         expect(status).to_contain_text("Received")
 
         request = tablet.locator("#requests li.request")

@@ -38,7 +38,7 @@ def tile(message: str, pid: str) -> str:
 
 
 async def test_raise_repeat_and_cancel(room: Room, server: Server) -> None:
-    sam, sid, mats, tablet = await setup(room)
+    _, _, mats, tablet = await setup(room)
     button = await room.button(mats[0]["token"])
     await button.receive()
 
@@ -120,7 +120,7 @@ async def test_the_ladder_realerts_escalates_and_asks_a_stale_claimer(room: Room
 
 
 async def test_a_second_request_while_one_is_open_is_its_own(room: Room) -> None:
-    sam, sid, mats, tablet = await setup(room)
+    _, _, mats, tablet = await setup(room)
     await room.press(mats[0]["token"])
     await tablet.receive_until("needs support")
     await room.press(mats[4]["token"])
@@ -131,7 +131,7 @@ async def test_a_second_request_while_one_is_open_is_its_own(room: Room) -> None
 
 
 async def test_facilitators_raise_watch_and_backup_showing_who_asked(room: Room) -> None:
-    sam, sid, mats, tablet = await setup(room)
+    sam, sid, _, tablet = await setup(room)
     watch = await room.command(sam, sid, action="raise", pid="p4", kind="watch")
     assert watch.status_code == 204
     assert "watch · asked by Sam" in tile(await tablet.receive_until("watch · asked"), "p4")
@@ -142,7 +142,9 @@ async def test_facilitators_raise_watch_and_backup_showing_who_asked(room: Room)
     assert twice.status_code == 409 and "already has an open watch request" in twice.text
 
 
-async def test_a_revoked_link_stops_at_once_and_the_new_one_works(room: Room, server: Server) -> None:
+async def test_a_revoked_link_stops_at_once_and_the_new_one_works(
+    room: Room, server: Server
+) -> None:
     sam, sid, mats, tablet = await setup(room)
     old = mats[5]["token"]
     phone = await room.button(old)
@@ -180,7 +182,7 @@ async def test_a_test_round_press_is_a_test_never_a_request(room: Room, server: 
 
 
 async def test_the_hardware_endpoint_is_idempotent(room: Room, server: Server) -> None:
-    sam, sid, mats, tablet = await setup(room)
+    _, _, mats, tablet = await setup(room)
     plain = room.client()  # a device: no Origin, no cookie
     token = mats[6]["token"]
 
