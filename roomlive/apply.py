@@ -34,6 +34,8 @@ def apply(state: Session | None, event: e.Event) -> Session:
             return _with(state, replace(participant, flags=flags))
         case e.TokenReissued(pid=pid, token=token):
             return _with(state, replace(state.participants[pid], token=token))
+        case e.SessionEnded():
+            return replace(state, ended_at=at, test_round=False)
         case e.ButtonTestStarted():
             untested = {pid: replace(p, tested=False) for pid, p in state.participants.items()}
             return replace(state, test_round=True, participants=untested)

@@ -127,6 +127,13 @@ class ReissueToken:
 
 
 @dataclass(frozen=True)
+class EndSession:
+    """The session is over: it becomes read-only and its button links stop working."""
+
+    by: str
+
+
+@dataclass(frozen=True)
 class StartButtonTest:
     by: str
 
@@ -154,6 +161,7 @@ Command = (
     | Tick
     | SetLadder
     | ReissueToken
+    | EndSession
     | StartButtonTest
     | EndButtonTest
 )

@@ -34,6 +34,10 @@ def decide(state: Session | None, command: c.Command, now: float) -> list[e.Even
         return _create(state, command, now)
     if state is None:
         raise DomainError("there is no such session")
+    if state.ended:
+        if isinstance(command, c.Tick):
+            return []
+        raise DomainError("this session has ended and is read-only")
     match command:
         case c.StartClock(by=by):
             if state.clock.started_at is not None:
@@ -76,6 +80,8 @@ def decide(state: Session | None, command: c.Command, now: float) -> list[e.Even
         case c.ReissueToken(by=by, pid=pid, token=token):
             _participant(state, pid)
             return [e.TokenReissued(at=now, by=by, pid=pid, token=token)]
+        case c.EndSession(by=by):
+            return [e.SessionEnded(at=now, by=by)]
         case c.SetLadder():
             return [_ladder(command, now)]
         case c.Tick():

@@ -150,6 +150,11 @@ class TokenReissued(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionEnded(Event):
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ButtonTestStarted(Event):
     by: str
 
@@ -188,6 +193,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AssistClaimStale,
         LadderChanged,
         TokenReissued,
+        SessionEnded,
         ButtonTestStarted,
         ButtonTested,
         ButtonTestEnded,

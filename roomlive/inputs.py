@@ -22,7 +22,7 @@ PARTICIPANT_LINE = re.compile(r"^\s*(\d{1,3})\s*[.,:;)\-\u2013]?\s*(.+?)\s*$")
 
 FACILITATOR_ACTIONS = (
     "start", "pause", "resume", "advance", "check", "flag", "raise", "claim", "release",
-    "resolve", "reopen", "test-start", "test-end", "reissue", "ladder",
+    "resolve", "reopen", "test-start", "test-end", "reissue", "ladder", "end",
 )  # fmt: skip
 FACILITATOR_KINDS = (RequestKind.WATCH, RequestKind.BACKUP)
 MAX_SECONDS_DIGITS = 5
@@ -82,6 +82,8 @@ def facilitator_command(form: Mapping[str, str], by: str) -> Command:
             return c.StartButtonTest(by=by)
         case "test-end":
             return c.EndButtonTest(by=by)
+        case "end":
+            return c.EndSession(by=by)
         case "reissue":
             return c.ReissueToken(by=by, pid=_id(form, "pid"), token=new_token())
         case "ladder":

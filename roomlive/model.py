@@ -144,6 +144,11 @@ class Session:
     phase_started_elapsed: float = 0.0
     ladder: Ladder = Ladder()
     test_round: bool = False
+    ended_at: float | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
 
     @property
     def phase(self) -> Phase:

@@ -82,6 +82,8 @@ class Rooms:
             return None
         sid, pid = found
         session = self._sessions[sid]
+        if session.ended:
+            return None
         return session, session.participants[pid]
 
     def snapshot(self, session: Session) -> str:
@@ -100,7 +102,7 @@ class Rooms:
                 await self._store.append(sid, key, events)
             except DuplicateCommand:
                 return Outcome((), duplicate=True)
-            revoked = [token for event in events if (token := self._fold(sid, key, event))]
+            revoked = [token for event in events for token in self._fold(sid, key, event)]
             # Published before the lock is released, so every socket sees commit order.
             self._publish(self._sessions[sid], events, now)
             for token in revoked:
@@ -110,7 +112,7 @@ class Rooms:
     async def tick(self) -> None:
         """Run the escalation ladder for every session with a live request."""
         for session in list(self._sessions.values()):
-            if session.live_requests():
+            if not session.ended and session.live_requests():
                 await self.execute(session.sid, Tick(), f"tick-{secrets.token_hex(8)}")
 
     async def run_ticker(self) -> None:
@@ -121,8 +123,8 @@ class Rooms:
             except Exception:  # the ladder must keep running whatever one tick hit
                 log.exception("escalation tick failed")
 
-    def _fold(self, sid: str, key: str, event: e.Event) -> str | None:
-        """Apply one event; return a participant token it revoked, if any."""
+    def _fold(self, sid: str, key: str, event: e.Event) -> list[str]:
+        """Apply one event; return the participant tokens it revoked."""
         before = self._sessions.get(sid)
         session = apply(before, event)
         self._sessions[sid] = session
@@ -134,8 +136,10 @@ class Rooms:
             old = before.participants[event.pid].token
             self._tokens.pop(old, None)
             self._tokens[event.token] = (sid, event.pid)
-            return old
-        return None
+            return [old]
+        if isinstance(event, e.SessionEnded):
+            return [p.token for p in session.participants.values()]
+        return []
 
     def _publish(self, session: Session, events: Sequence[e.Event], now: float) -> None:
         regions = list(dict.fromkeys(r for ev in events for r in affected_regions(session, ev)))
@@ -172,6 +176,13 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
             return [Region.TOOLS, *(Region.tile(pid) for pid in session.participants)]
         case e.LadderChanged():
             return [Region.TOOLS]
+        case e.SessionEnded():
+            return [
+                Region.TOPBAR,
+                Region.REQUESTS,
+                Region.TOOLS,
+                *map(Region.tile, session.participants),
+            ]
         case e.SessionCreated():
             return []
     return [Region.TOPBAR]

@@ -231,3 +231,22 @@ async def test_the_server_log_names_no_participant_and_no_token(room: Room, serv
     assert "facilitator join code: TEST-CODE" in log and "open on a tablet: http://" in log
     for participant in session["participants"]:
         assert participant["name"] not in log and participant["token"] not in log
+
+
+async def test_an_ended_session_is_read_only_and_its_links_stop(room: Room, server: Server) -> None:
+    sam = await room.facilitator("Sam")
+    session = await room.demo_session(sam)
+    sid, token = session["sid"], session["participants"][0]["token"]
+    phone = await room.button(token)
+    await phone.receive()
+
+    assert (await room.command(sam, sid, action="end")).status_code == 204
+
+    with pytest.raises(ConnectionClosed):
+        await phone.receive()
+    refused = await room.command(sam, sid, action="start")
+    assert refused.status_code == 409 and "ended and is read-only" in refused.text
+    assert (await room.press(token)).status_code == 404
+    home = (await sam.get("/")).text
+    assert "<h2>Past</h2>" in home and f'href="/s/{sid}/review"' in home
+    assert 'data-ended="true"' in (await sam.get(f"/s/{sid}")).text
