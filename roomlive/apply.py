@@ -6,7 +6,18 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from . import events as e
-from .model import AssistRequest, Clock, Ladder, Level, Participant, RequestState, Session
+from .model import (
+    AssistRequest,
+    Clock,
+    DoseKind,
+    Ladder,
+    Level,
+    Participant,
+    RequestState,
+    Session,
+    Thresholds,
+    Vitals,
+)
 
 
 def apply(state: Session | None, event: e.Event) -> Session:
@@ -23,8 +34,42 @@ def apply(state: Session | None, event: e.Event) -> Session:
             return replace(state, clock=replace(clock, running=False, banked=clock.elapsed(at)))
         case e.ClockResumed():
             return replace(state, clock=replace(state.clock, running=True, resumed_at=at))
-        case e.PhaseAdvanced(index=index):
-            return replace(state, phase_index=index, phase_started_elapsed=state.clock.elapsed(at))
+        case e.PhaseAdvanced(index=index) | e.PhaseReturned(index=index):
+            elapsed = state.clock.elapsed(at)
+            return replace(
+                state, phase_index=index, phase_started_elapsed=elapsed, phase_extra_minutes=0
+            )
+        case e.PhaseExtended(minutes=minutes):
+            return replace(state, phase_extra_minutes=state.phase_extra_minutes + minutes)
+        case e.PlanChanged(phases=phases):
+            return replace(
+                state, phases=phases, phase_index=min(state.phase_index, len(phases) - 1)
+            )
+        case e.AutoAdvanceSet(on=on):
+            return replace(state, auto_advance=on)
+        case e.DoseRecorded(pid=pid, kind=kind):
+            participant = state.participants[pid]
+            if kind is DoseKind.BOOSTER:
+                return _with(state, replace(participant, booster_at=at))
+            return _with(state, replace(participant, dosed_at=at))
+        case e.VitalsRecorded(by=by, pid=pid):
+            participant = state.participants[pid]
+            reading = Vitals(at, by, event.systolic, event.diastolic, event.hr, event.spo2)
+            return _with(state, replace(participant, vitals=(*participant.vitals, reading)))
+        case e.NoteSet(by=by, pid=pid, text=text):
+            noted = replace(state.participants[pid], note=text, note_at=at, note_by=by)
+            return _with(state, noted)
+        case e.ThresholdsChanged():
+            limits = Thresholds(
+                event.systolic_max, event.diastolic_max, event.hr_max, event.hr_min, event.spo2_min
+            )
+            return replace(state, thresholds=limits)
+        case e.FlagsChanged():
+            known = set(event.flags)
+            kept = {pid: replace(p, flags=p.flags & known) for pid, p in state.participants.items()}
+            return replace(state, flags=event.flags, participants=kept)
+        case e.CheckinIntervalChanged(minutes=minutes):
+            return replace(state, checkin_minutes=minutes)
         case e.ParticipantChecked(by=by, pid=pid, status=status):
             participant = state.participants[pid]
             return _with(state, replace(participant, status=status, checked_at=at, checked_by=by))
@@ -124,6 +169,7 @@ def _created(event: e.SessionCreated) -> Session:
         flags=event.flags,
         checkin_minutes=event.checkin_minutes,
         participants=participants,
+        timezone=event.timezone,
     )
 
 

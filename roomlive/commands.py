@@ -19,6 +19,7 @@ class CreateSession:
     phases: tuple[Phase, ...]
     flags: tuple[str, ...]
     checkin_minutes: int
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ def _create(state: Session | None, command: c.CreateSession, now: float) -> list
             phases=command.phases,
             flags=command.flags,
             checkin_minutes=command.checkin_minutes,
+            timezone=command.timezone,
         )
     ]
 

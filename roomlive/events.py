@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .model import ParticipantSpec, Phase, RequestKind, Status
+from .model import DoseKind, ParticipantSpec, Phase, RequestKind, Status
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +38,7 @@ class SessionCreated(Event):
     phases: tuple[Phase, ...]
     flags: tuple[str, ...]
     checkin_minutes: int
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +60,78 @@ class ClockResumed(Event):
 class PhaseAdvanced(Event):
     by: str
     index: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseReturned(Event):
+    """Back to an earlier phase (advanced too early); it starts again now."""
+
+    by: str
+    index: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseExtended(Event):
+    by: str
+    minutes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanChanged(Event):
+    by: str
+    phases: tuple[Phase, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoAdvanceSet(Event):
+    by: str
+    on: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class DoseRecorded(Event):
+    by: str
+    pid: str
+    kind: DoseKind
+
+
+@dataclass(frozen=True, kw_only=True)
+class VitalsRecorded(Event):
+    by: str
+    pid: str
+    systolic: int | None = None
+    diastolic: int | None = None
+    hr: int | None = None
+    spo2: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteSet(Event):
+    by: str
+    pid: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThresholdsChanged(Event):
+    by: str
+    systolic_max: int
+    diastolic_max: int
+    hr_max: int
+    hr_min: int
+    spo2_min: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagsChanged(Event):
+    by: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckinIntervalChanged(Event):
+    by: str
+    minutes: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +252,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ClockPaused,
         ClockResumed,
         PhaseAdvanced,
+        PhaseReturned,
+        PhaseExtended,
+        PlanChanged,
+        AutoAdvanceSet,
+        DoseRecorded,
+        VitalsRecorded,
+        NoteSet,
+        ThresholdsChanged,
+        FlagsChanged,
+        CheckinIntervalChanged,
         ParticipantChecked,
         FlagSet,
         AssistRaised,

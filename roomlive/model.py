@@ -50,6 +50,42 @@ RECENTLY_CLOSED_SHOWN = 3
 OUTCOMES = ("reassured", "water", "nausea", "bathroom", "repositioned", "other")
 
 
+class DoseKind(StrEnum):
+    DOSE = "dose"
+    BOOSTER = "booster"
+
+
+@dataclass(frozen=True)
+class Vitals:
+    at: float
+    by: str
+    systolic: int | None = None
+    diastolic: int | None = None
+    hr: int | None = None
+    spo2: int | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Vitals outside these limits are highlighted (ketamine raises blood pressure)."""
+
+    systolic_max: int = 160
+    diastolic_max: int = 100
+    hr_max: int = 120
+    hr_min: int = 50
+    spo2_min: int = 94
+
+    def out_of_range(self, vitals: Vitals) -> frozenset[str]:
+        """Names of the readings outside the limits."""
+        high = {
+            "systolic": vitals.systolic is not None and vitals.systolic > self.systolic_max,
+            "diastolic": vitals.diastolic is not None and vitals.diastolic > self.diastolic_max,
+            "hr": vitals.hr is not None and not self.hr_min <= vitals.hr <= self.hr_max,
+            "spo2": vitals.spo2 is not None and vitals.spo2 < self.spo2_min,
+        }
+        return frozenset(name for name, out in high.items() if out)
+
+
 @dataclass(frozen=True)
 class Ladder:
     """Seconds before an unclaimed request re-alerts and escalates, and a claim goes stale."""
@@ -87,6 +123,16 @@ class Participant:
     checked_at: float | None = None
     checked_by: str | None = None
     tested: bool = False
+    dosed_at: float | None = None
+    booster_at: float | None = None
+    vitals: tuple[Vitals, ...] = ()
+    note: str = ""
+    note_at: float | None = None
+    note_by: str | None = None
+
+    @property
+    def last_vitals(self) -> Vitals | None:
+        return self.vitals[-1] if self.vitals else None
 
 
 @dataclass(frozen=True)
@@ -142,6 +188,10 @@ class Session:
     clock: Clock = Clock()
     phase_index: int = 0
     phase_started_elapsed: float = 0.0
+    phase_extra_minutes: int = 0
+    auto_advance: bool = False
+    thresholds: Thresholds = Thresholds()
+    timezone: str = "UTC"
     ladder: Ladder = Ladder()
     test_round: bool = False
     ended_at: float | None = None
@@ -161,7 +211,7 @@ class Session:
 
     def phase_ends_elapsed(self) -> float:
         """Journey-clock seconds at which the current phase's planned time runs out."""
-        return self.phase_started_elapsed + self.phase.minutes * 60
+        return self.phase_started_elapsed + (self.phase.minutes + self.phase_extra_minutes) * 60
 
     def live_requests(self) -> list[AssistRequest]:
         """Live requests, the most urgent first."""

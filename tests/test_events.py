@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomlive import events as e
-from roomlive.model import ParticipantSpec, Phase, RequestKind, Status
+from roomlive.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status
 
 SAMPLES: list[e.Event] = [
     e.SessionCreated(
@@ -40,6 +40,19 @@ SAMPLES: list[e.Event] = [
     e.ButtonTestStarted(at=21, by="Sam"),
     e.ButtonTested(at=22, pid="p1"),
     e.ButtonTestEnded(at=23, by="Sam"),
+    e.SessionEnded(at=24, by="Sam"),
+    e.PhaseReturned(at=25, by="Sam", index=0),
+    e.PhaseExtended(at=26, by="Sam", minutes=5),
+    e.PlanChanged(at=27, by="Sam", phases=(Phase("Peak", 40, "Deep"), Phase("Rest", 20))),
+    e.AutoAdvanceSet(at=28, by="Sam", on=True),
+    e.DoseRecorded(at=29, by="Sam", pid="p1", kind=DoseKind.BOOSTER),
+    e.VitalsRecorded(at=30, by="Sam", pid="p1", systolic=150, diastolic=95, hr=None, spo2=97),
+    e.NoteSet(at=31, by="Sam", pid="p1", text="nauseous, <b>bucket</b>"),
+    e.ThresholdsChanged(
+        at=32, by="Sam", systolic_max=150, diastolic_max=95, hr_max=110, hr_min=45, spo2_min=93
+    ),
+    e.FlagsChanged(at=33, by="Sam", flags=("water", "ride")),
+    e.CheckinIntervalChanged(at=34, by="Sam", minutes=10),
 ]
 
 
