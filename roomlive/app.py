@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -49,6 +50,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     create_demo: bool = True
     test_clock: bool = False
+    default_timezone: str = "UTC"
     button_offline_after: float = BUTTON_OFFLINE_GRACE_SECONDS
 
 
@@ -83,10 +85,24 @@ def create_app(settings: Settings) -> Starlette:
             count = await rooms.load()
             log.info("replayed %d events into %d sessions", count, len(rooms.sessions()))
             if settings.create_demo and not rooms.sessions():
-                demo = demo_session()
+                demo = demo_session(settings.default_timezone)
                 await rooms.execute(demo.sid, demo, DEMO_KEY)
                 log.info("created the demo session")
-            yield {"services": Services(rooms, hub, views, settings.credentials, settings.base_url)}
+            services = Services(
+                rooms,
+                hub,
+                views,
+                settings.credentials,
+                settings.base_url,
+                settings.default_timezone,
+            )
+            ticker = asyncio.create_task(rooms.run_ticker())
+            try:
+                yield {"services": services}
+            finally:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
         finally:
             await store.close()
 

@@ -37,7 +37,11 @@ def apply(state: Session | None, event: e.Event) -> Session:
         case e.PhaseAdvanced(index=index) | e.PhaseReturned(index=index):
             elapsed = state.clock.elapsed(at)
             return replace(
-                state, phase_index=index, phase_started_elapsed=elapsed, phase_extra_minutes=0
+                state,
+                phase_index=index,
+                phase_started_elapsed=elapsed,
+                phase_started_at=at,
+                phase_extra_minutes=0,
             )
         case e.PhaseExtended(minutes=minutes):
             return replace(state, phase_extra_minutes=state.phase_extra_minutes + minutes)
@@ -45,6 +49,8 @@ def apply(state: Session | None, event: e.Event) -> Session:
             return replace(
                 state, phases=phases, phase_index=min(state.phase_index, len(phases) - 1)
             )
+        case e.PresetSaved():
+            return state
         case e.AutoAdvanceSet(on=on):
             return replace(state, auto_advance=on)
         case e.DoseRecorded(pid=pid, kind=kind):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ from .app import PROJECT_DIR, Settings, create_app
 from .auth import load_or_create_credentials
 from .lan import lan_addresses
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
+from .timing import is_time_zone
 
 TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
 
@@ -76,7 +79,10 @@ def serve(argv: list[str]) -> int:
         create_demo=not args.no_demo,
         test_clock=args.test_clock,
         button_offline_after=args.button_offline_after,
+        default_timezone=server_time_zone(),
     )
+    if args.test_clock:
+        print("roomlive: TEST CLOCK ON: anyone can move this server's clock; never use in a room")
     print(f"roomlive: open on a tablet: {'  '.join(urls)}", flush=True)
     print(f"roomlive: facilitator join code: {credentials.join_code}", flush=True)
     print(f"roomlive: event log: {db_path}", flush=True)
@@ -96,6 +102,16 @@ def serve(argv: list[str]) -> int:
         logging.getLogger(name).addFilter(RedactTokens())
     uvicorn.Server(config).run()
     return 0
+
+
+def server_time_zone() -> str:
+    """This machine's IANA time zone name (TZ, /etc/timezone or /etc/localtime), else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    with contextlib.suppress(OSError):
+        candidates.append(str(Path("/etc/localtime").readlink()).split("zoneinfo/")[-1])
+    return next((name for name in candidates if name and is_time_zone(name)), "UTC")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import ParticipantSpec, Phase, RequestKind, Status
+from .model import DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,80 @@ class ResumeClock:
 @dataclass(frozen=True)
 class AdvancePhase:
     by: str
+
+
+@dataclass(frozen=True)
+class ReturnPhase:
+    by: str
+
+
+@dataclass(frozen=True)
+class ExtendPhase:
+    by: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class SetPlan:
+    by: str
+    phases: tuple[Phase, ...]
+
+
+@dataclass(frozen=True)
+class SavePreset:
+    """Keep a plan under a name, to pick for later sessions."""
+
+    by: str
+    name: str
+    phases: tuple[Phase, ...]
+
+
+@dataclass(frozen=True)
+class SetAutoAdvance:
+    by: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class RecordDose:
+    by: str
+    pid: str
+    kind: DoseKind
+
+
+@dataclass(frozen=True)
+class RecordVitals:
+    by: str
+    pid: str
+    systolic: int | None = None
+    diastolic: int | None = None
+    hr: int | None = None
+    spo2: int | None = None
+
+
+@dataclass(frozen=True)
+class SetNote:
+    by: str
+    pid: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SetThresholds:
+    by: str
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class SetFlags:
+    by: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetCheckinInterval:
+    by: str
+    minutes: int
 
 
 @dataclass(frozen=True)
@@ -150,6 +224,17 @@ Command = (
     | PauseClock
     | ResumeClock
     | AdvancePhase
+    | ReturnPhase
+    | ExtendPhase
+    | SetPlan
+    | SavePreset
+    | SetAutoAdvance
+    | RecordDose
+    | RecordVitals
+    | SetNote
+    | SetThresholds
+    | SetFlags
+    | SetCheckinInterval
     | CheckParticipant
     | ToggleFlag
     | PressButton

@@ -10,7 +10,7 @@ from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, DEMO_PARTICIPANTS, PRESETS
 DEMO_KEY = "demo-session"
 
 
-def demo_session() -> CreateSession:
+def demo_session(timezone: str = "UTC") -> CreateSession:
     participants = tuple(
         ParticipantSpec(pid=f"p{mat}", name=name, mat=mat, token=new_token())
         for mat, name in enumerate(DEMO_PARTICIPANTS, start=1)
@@ -23,4 +23,5 @@ def demo_session() -> CreateSession:
         phases=PRESETS["im-group"],
         flags=DEFAULT_FLAGS,
         checkin_minutes=CHECKIN_MINUTES,
+        timezone=timezone,
     )

@@ -83,6 +83,15 @@ class PlanChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PresetSaved(Event):
+    """A plan kept under a name for later sessions (changes nothing in this session)."""
+
+    by: str
+    name: str
+    phases: tuple[Phase, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AutoAdvanceSet(Event):
     by: str
     on: bool
@@ -255,6 +264,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PhaseReturned,
         PhaseExtended,
         PlanChanged,
+        PresetSaved,
         AutoAdvanceSet,
         DoseRecorded,
         VitalsRecorded,

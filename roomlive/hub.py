@@ -75,17 +75,19 @@ class Hub:
     def count(self, channel: Channel) -> int:
         return len(self._channels.get(channel, ()))
 
-    async def serve(self, channel: Channel, websocket: WebSocket, snapshot: str) -> None:
+    async def serve(self, websocket: WebSocket, snapshot: str, *channels: Channel) -> None:
         """Run an accepted websocket until it closes. The snapshot goes out before any update."""
         connection = Connection(websocket, self._queue_size)
         connection.offer(snapshot)
-        self._channels[channel].add(connection)
+        for channel in channels:
+            self._channels[channel].add(connection)
         sender = connection.sender = asyncio.create_task(connection.send_forever())
         receiver = asyncio.create_task(connection.receive_until_closed())
         try:
             await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self._drop(channel, connection)
+            for channel in channels:
+                self._drop(channel, connection)
             for task in (sender, receiver):
                 task.cancel()
             await asyncio.gather(sender, receiver, return_exceptions=True)

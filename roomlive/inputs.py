@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from . import commands as c
 from .commands import Command, CreateSession
-from .model import CHECK_STATUSES, ParticipantSpec, RequestKind, Status
+from .model import CHECK_STATUSES, DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
 from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
+from .timing import is_time_zone
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_QUERY = "key"
@@ -20,12 +21,10 @@ MAX_FIELD_LENGTH = 200
 MAX_MAT = 99
 PARTICIPANT_LINE = re.compile(r"^\s*(\d{1,3})\s*[.,:;)\-\u2013]?\s*(.+?)\s*$")
 
-FACILITATOR_ACTIONS = (
-    "start", "pause", "resume", "advance", "check", "flag", "raise", "claim", "release",
-    "resolve", "reopen", "test-start", "test-end", "reissue", "ladder", "end",
-)  # fmt: skip
 FACILITATOR_KINDS = (RequestKind.WATCH, RequestKind.BACKUP)
-MAX_SECONDS_DIGITS = 5
+MAX_NUMBER_DIGITS = 5
+MAX_PLAN_ROWS = 16
+MAX_PRESET_NAME = 40
 
 
 class BadInput(Exception):
@@ -50,68 +49,133 @@ def command_key(headers: Mapping[str, str], query: Mapping[str, str] | None = No
     return key
 
 
-def facilitator_command(form: Mapping[str, str], by: str) -> Command:
+def facilitator_command(
+    form: Mapping[str, str], by: str, presets: Mapping[str, tuple[Phase, ...]] = PRESETS
+) -> Command:
+    """The command a dashboard form asks for; `presets` are the plans a session may load."""
     action = _field(form, "action")
-    match action:
-        case "start":
-            return c.StartClock(by=by)
-        case "pause":
-            return c.PauseClock(by=by)
-        case "resume":
-            return c.ResumeClock(by=by)
-        case "advance":
-            return c.AdvancePhase(by=by)
-        case "check":
-            status = _choice(form, "status", CHECK_STATUSES)
-            return c.CheckParticipant(by=by, pid=_id(form, "pid"), status=Status(status))
-        case "flag":
-            return c.ToggleFlag(by=by, pid=_id(form, "pid"), flag=_field(form, "flag"))
-        case "raise":
-            kind = RequestKind(_choice(form, "kind", FACILITATOR_KINDS))
-            return c.RaiseAssist(by=by, pid=_id(form, "pid"), rid=new_id(), kind=kind)
-        case "claim":
-            return c.ClaimAssist(by=by, rid=_id(form, "rid"))
-        case "release":
-            return c.ReleaseAssist(by=by, rid=_id(form, "rid"))
-        case "resolve":
-            outcome, note = form.get("outcome", ""), form.get("note", "")
-            return c.ResolveAssist(by=by, rid=_id(form, "rid"), outcome=outcome, note=note)
-        case "reopen":
-            return c.ReopenAssist(by=by, rid=_id(form, "rid"))
-        case "test-start":
-            return c.StartButtonTest(by=by)
-        case "test-end":
-            return c.EndButtonTest(by=by)
-        case "end":
-            return c.EndSession(by=by)
-        case "reissue":
-            return c.ReissueToken(by=by, pid=_id(form, "pid"), token=new_token())
-        case "ladder":
-            return c.SetLadder(
-                by=by,
-                realert_seconds=_seconds(form, "realert"),
-                escalate_seconds=_seconds(form, "escalate"),
-                stale_seconds=_seconds(form, "stale"),
-            )
-    raise BadInput(f"action must be one of: {', '.join(FACILITATOR_ACTIONS)}")
+    if action == "preset":
+        name = _choice(form, "preset", tuple(presets))
+        return c.SetPlan(by=by, phases=presets[name])
+    parser = FACILITATOR_PARSERS.get(action)
+    if parser is None:
+        raise BadInput(f"action must be one of: {', '.join(FACILITATOR_ACTIONS)}")
+    return parser(form, by)
 
 
-def new_session_command(form: Mapping[str, str]) -> CreateSession:
+Parser = Callable[[Mapping[str, str], str], Command]
+
+FACILITATOR_PARSERS: dict[str, Parser] = {
+    "start": lambda form, by: c.StartClock(by=by),
+    "pause": lambda form, by: c.PauseClock(by=by),
+    "resume": lambda form, by: c.ResumeClock(by=by),
+    "advance": lambda form, by: c.AdvancePhase(by=by),
+    "back": lambda form, by: c.ReturnPhase(by=by),
+    "extend": lambda form, by: c.ExtendPhase(by=by, minutes=_number(form, "minutes")),
+    "auto": lambda form, by: c.SetAutoAdvance(by=by, on=_choice(form, "on", ("0", "1")) == "1"),
+    "plan": lambda form, by: c.SetPlan(by=by, phases=parse_plan(form)),
+    "save-preset": lambda form, by: c.SavePreset(
+        by=by, name=_field(form, "name", MAX_PRESET_NAME).strip(), phases=parse_plan(form)
+    ),
+    "check": lambda form, by: c.CheckParticipant(
+        by=by, pid=_id(form, "pid"), status=Status(_choice(form, "status", CHECK_STATUSES))
+    ),
+    "flag": lambda form, by: c.ToggleFlag(by=by, pid=_id(form, "pid"), flag=_field(form, "flag")),
+    "dose": lambda form, by: c.RecordDose(
+        by=by, pid=_id(form, "pid"), kind=DoseKind(_choice(form, "kind", tuple(DoseKind)))
+    ),
+    "vitals": lambda form, by: c.RecordVitals(
+        by=by,
+        pid=_id(form, "pid"),
+        systolic=_optional_number(form, "systolic"),
+        diastolic=_optional_number(form, "diastolic"),
+        hr=_optional_number(form, "hr"),
+        spo2=_optional_number(form, "spo2"),
+    ),
+    "note": lambda form, by: c.SetNote(by=by, pid=_id(form, "pid"), text=form.get("text", "")),
+    "thresholds": lambda form, by: c.SetThresholds(
+        by=by,
+        thresholds=Thresholds(
+            systolic_max=_number(form, "systolic_max"),
+            diastolic_max=_number(form, "diastolic_max"),
+            hr_max=_number(form, "hr_max"),
+            hr_min=_number(form, "hr_min"),
+            spo2_min=_number(form, "spo2_min"),
+        ),
+    ),
+    "flags": lambda form, by: c.SetFlags(by=by, flags=parse_flags(_field(form, "flags", 400))),
+    "interval": lambda form, by: c.SetCheckinInterval(by=by, minutes=_number(form, "minutes")),
+    "raise": lambda form, by: c.RaiseAssist(
+        by=by,
+        pid=_id(form, "pid"),
+        rid=new_id(),
+        kind=RequestKind(_choice(form, "kind", FACILITATOR_KINDS)),
+    ),
+    "claim": lambda form, by: c.ClaimAssist(by=by, rid=_id(form, "rid")),
+    "release": lambda form, by: c.ReleaseAssist(by=by, rid=_id(form, "rid")),
+    "resolve": lambda form, by: c.ResolveAssist(
+        by=by, rid=_id(form, "rid"), outcome=form.get("outcome", ""), note=form.get("note", "")
+    ),
+    "reopen": lambda form, by: c.ReopenAssist(by=by, rid=_id(form, "rid")),
+    "test-start": lambda form, by: c.StartButtonTest(by=by),
+    "test-end": lambda form, by: c.EndButtonTest(by=by),
+    "end": lambda form, by: c.EndSession(by=by),
+    "reissue": lambda form, by: c.ReissueToken(by=by, pid=_id(form, "pid"), token=new_token()),
+    "ladder": lambda form, by: c.SetLadder(
+        by=by,
+        realert_seconds=_number(form, "realert"),
+        escalate_seconds=_number(form, "escalate"),
+        stale_seconds=_number(form, "stale"),
+    ),
+}
+FACILITATOR_ACTIONS = (*FACILITATOR_PARSERS, "preset")
+
+
+def parse_plan(form: Mapping[str, str]) -> tuple[Phase, ...]:
+    """Rows name_N / minutes_N / music_N; rows left blank are dropped."""
+    phases = []
+    for row in range(MAX_PLAN_ROWS):
+        name = form.get(f"name_{row}", "").strip()
+        if not name:
+            continue
+        minutes = _number(form, f"minutes_{row}")
+        music = form.get(f"music_{row}", "").strip()
+        phases.append(Phase(name=name, minutes=minutes, music=music))
+    if not phases:
+        raise BadInput("the plan needs at least one phase with a name")
+    return tuple(phases)
+
+
+def parse_flags(text: str) -> tuple[str, ...]:
+    """Flags separated by commas or new lines, in order, without repeats."""
+    names = (part.strip() for line in text.splitlines() for part in line.split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def new_session_command(
+    form: Mapping[str, str],
+    presets: Mapping[str, tuple[Phase, ...]] = PRESETS,
+    default_timezone: str = "UTC",
+) -> CreateSession:
     name = _field(form, "name").strip()
     room = form.get("room", "").strip()
     if len(room) > MAX_FIELD_LENGTH:
         raise BadInput(f"the room name must be at most {MAX_FIELD_LENGTH} characters")
-    preset = form.get("preset", "im-group")
-    if preset not in PRESETS:
-        raise BadInput(f"preset must be one of: {', '.join(PRESETS)}")
+    preset = form.get("preset") or next(iter(presets))
+    if preset not in presets:
+        raise BadInput(f"preset must be one of: {', '.join(presets)}")
+    timezone = form.get("timezone", "").strip() or default_timezone
+    if not is_time_zone(timezone):
+        raise BadInput(f"unknown time zone {timezone!r}")
     return CreateSession(
         sid=new_id(),
         name=name,
         room=room,
         participants=parse_participants(_field(form, "participants", max_length=4000)),
-        phases=PRESETS[preset],
+        phases=presets[preset],
         flags=DEFAULT_FLAGS,
         checkin_minutes=CHECKIN_MINUTES,
+        timezone=timezone,
     )
 
 
@@ -152,11 +216,15 @@ def _choice(form: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str
     return value
 
 
-def _seconds(form: Mapping[str, str], name: str) -> int:
+def _number(form: Mapping[str, str], name: str) -> int:
     value = _field(form, name).strip()
-    if not value.isdigit() or len(value) > MAX_SECONDS_DIGITS:
-        raise BadInput(f"the field '{name}' must be a whole number of seconds")
+    if not value.isdigit() or len(value) > MAX_NUMBER_DIGITS:
+        raise BadInput(f"the field '{name}' must be a whole number")
     return int(value)
+
+
+def _optional_number(form: Mapping[str, str], name: str) -> int | None:
+    return _number(form, name) if form.get(name, "").strip() else None
 
 
 def _id(form: Mapping[str, str], name: str) -> str:

@@ -189,6 +189,7 @@ class Session:
     phase_index: int = 0
     phase_started_elapsed: float = 0.0
     phase_extra_minutes: int = 0
+    phase_started_at: float | None = None
     auto_advance: bool = False
     thresholds: Thresholds = Thresholds()
     timezone: str = "UTC"

@@ -1,4 +1,4 @@
-"""Which participants' buttons are connected right now. Kept in memory, not in the log.
+"""Which buttons and tablets are connected right now. Kept in memory, not in the log.
 
 A button counts as offline only after a grace period without any connection, so a phone that
 reconnects after a Wi-Fi blip does not make every tablet flicker.
@@ -9,21 +9,52 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 BUTTON_OFFLINE_GRACE_SECONDS = 5.0
 
 Key = tuple[str, str]  # (session id, participant id)
 
 
+@dataclass(frozen=True)
+class Tablet:
+    device: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Who is connected to one session right now: participants' buttons and tablets."""
+
+    buttons: frozenset[str]
+    tablets: tuple[Tablet, ...]
+
+
 class Presence:
     def __init__(
-        self, on_change: Callable[[str, str], None], grace: float = BUTTON_OFFLINE_GRACE_SECONDS
+        self,
+        on_change: Callable[[str, str | None], None],
+        grace: float = BUTTON_OFFLINE_GRACE_SECONDS,
     ) -> None:
         self._on_change = on_change
         self._grace = grace
         self._connections: Counter[Key] = Counter()
         self._online: set[Key] = set()
         self._pending: dict[Key, asyncio.TimerHandle] = {}
+        self._tablets: dict[str, dict[str, str]] = {}  # session -> device -> facilitator name
+
+    def attendance(self, sid: str) -> Attendance:
+        tablets = self._tablets.get(sid, {})
+        devices = tuple(Tablet(device, name) for device, name in sorted(tablets.items()))
+        return Attendance(self.online(sid), devices)
+
+    def tablet_connected(self, sid: str, device: str, name: str) -> None:
+        self._tablets.setdefault(sid, {})[device] = name
+        self._on_change(sid, None)
+
+    def tablet_disconnected(self, sid: str, device: str) -> None:
+        self._tablets.get(sid, {}).pop(device, None)
+        self._on_change(sid, None)
 
     def online(self, sid: str) -> frozenset[str]:
         return frozenset(pid for (session, pid) in self._online if session == sid)

@@ -18,6 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
+from .presence import Attendance
+from .timing import likely_phase, local_time, vitals_due
 
 MIN_RADIUS_PERCENT = 25.0
 MAX_RADIUS_PERCENT = 48.0
@@ -126,6 +128,9 @@ class Views:
             RequestKind=RequestKind,
             RequestState=RequestState,
             qr_svg=qr_svg,
+            vitals_due=vitals_due,
+            likely_phase=likely_phase,
+            local_time=local_time,
         )
         self._regions: Any = None
 
@@ -139,28 +144,38 @@ class Views:
         return self.env.get_template(template).render(**context)
 
     def fragments(
-        self, session: Session, regions: Sequence[Region], now: float, online: frozenset[str]
+        self,
+        session: Session,
+        regions: Sequence[Region],
+        now: float,
+        presence: Attendance | None,
     ) -> str:
-        """The regions as out-of-band fragments, each replacing the element with its id."""
-        return "".join(self._region(session, region, now, online) for region in regions)
+        """The regions as out-of-band fragments, each replacing the element with its id.
 
-    def snapshot(self, session: Session, now: float, online: frozenset[str]) -> str:
+        `presence` is None where it is unknown (a replay): tiles then say nothing about buttons.
+        """
+        return "".join(self._region(session, region, now, presence) for region in regions)
+
+    def snapshot(self, session: Session, now: float, presence: Attendance | None) -> str:
         regions = [Region.TOPBAR, Region.REQUESTS, Region.TOOLS]
         regions += [Region.tile(p.pid) for p in session.by_mat()]
-        return self.fragments(session, regions, now, online)
+        return self.fragments(session, regions, now, presence)
 
     def participant_status(self, session: Session, pid: str) -> str:
         return str(self.regions.assist_status(session, session.participants[pid], True))
 
-    def _region(self, session: Session, region: Region, now: float, online: frozenset[str]) -> str:
+    def _region(
+        self, session: Session, region: Region, now: float, presence: Attendance | None
+    ) -> str:
         macros = self.regions
         if region.kind == "topbar":
             return str(macros.topbar(session, now, True))
         if region.kind == "requests":
             return str(macros.requests(session, now, True))
         if region.kind == "tools":
-            return str(macros.tools(session, True))
+            return str(macros.tools(session, presence, True))
         ordered = session.by_mat()
         participant = session.participants[region.key]
         index = ordered.index(participant)
+        online = presence.buttons if presence is not None else None
         return str(macros.tile(session, participant, index, len(ordered), now, online, True))

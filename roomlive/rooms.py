@@ -17,10 +17,12 @@ from .apply import apply
 from .commands import Command, Tick
 from .decide import decide
 from .hub import Hub
-from .model import Participant, Session
+from .model import Participant, Phase, Session
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
+from .presets import PRESETS
 from .render import Region, Views
 from .store import DuplicateCommand, EventStore
+from .timing import likely_phase, vitals_due
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,11 @@ TICK_SECONDS = 1.0
 
 def facilitator_channel(sid: str) -> tuple[str, str]:
     return ("facilitators", sid)
+
+
+def device_channel(device: str) -> tuple[str, str]:
+    """One tablet's own connection, for messages meant for it alone."""
+    return ("device", device)
 
 
 def participant_channel(token: str) -> tuple[str, str]:
@@ -61,6 +68,8 @@ class Rooms:
         self._sessions: dict[str, Session] = {}
         self._keys: dict[str, set[str]] = {}
         self._tokens: dict[str, tuple[str, str]] = {}
+        self._custom_presets: dict[str, tuple[Phase, ...]] = {}
+        self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
         self._writer = asyncio.Lock()
 
     async def load(self) -> int:
@@ -86,8 +95,12 @@ class Rooms:
             return None
         return session, session.participants[pid]
 
+    def presets(self) -> dict[str, tuple[Phase, ...]]:
+        """Built-in plans first, then the ones facilitators saved."""
+        return {**PRESETS, **self._custom_presets}
+
     def snapshot(self, session: Session) -> str:
-        return self._views.snapshot(session, self.clock(), self.presence.online(session.sid))
+        return self._views.snapshot(session, self.clock(), self.presence.attendance(session.sid))
 
     async def execute(self, sid: str, command: Command, key: str) -> Outcome:
         """Decide, commit, apply and publish one command. Raises DomainError if refused."""
@@ -110,10 +123,27 @@ class Rooms:
         return Outcome(tuple(events))
 
     async def tick(self) -> None:
-        """Run the escalation ladder for every session with a live request."""
+        """Let time act: the escalation ladder, auto-advance, and tiles whose prompts came due."""
         for session in list(self._sessions.values()):
-            if not session.ended and session.live_requests():
+            if session.ended:
+                continue
+            if session.live_requests() or session.auto_advance:
                 await self.execute(session.sid, Tick(), f"tick-{secrets.token_hex(8)}")
+            self._refresh_timed_tiles(session.sid)
+
+    def _refresh_timed_tiles(self, sid: str) -> None:
+        session = self._sessions.get(sid)
+        if session is None:
+            return
+        now = self.clock()
+        marks = {pid: time_marks(session, p, now) for pid, p in session.participants.items()}
+        before = self._time_marks.get(sid)
+        self._time_marks[sid] = marks
+        changed = [pid for pid in marks if before is not None and before.get(pid) != marks[pid]]
+        if changed:
+            regions = [Region.tile(pid) for pid in changed]
+            fragment = self._views.fragments(session, regions, now, self.presence.attendance(sid))
+            self._hub.publish(facilitator_channel(sid), fragment)
 
     async def run_ticker(self) -> None:
         while True:
@@ -139,13 +169,16 @@ class Rooms:
             return [old]
         if isinstance(event, e.SessionEnded):
             return [p.token for p in session.participants.values()]
+        if isinstance(event, e.PresetSaved):
+            self._custom_presets[event.name] = event.phases
         return []
 
     def _publish(self, session: Session, events: Sequence[e.Event], now: float) -> None:
         regions = list(dict.fromkeys(r for ev in events for r in affected_regions(session, ev)))
         if regions:
-            online = self.presence.online(session.sid)
-            fragment = self._views.fragments(session, regions, now, online)
+            fragment = self._views.fragments(
+                session, regions, now, self.presence.attendance(session.sid)
+            )
             self._hub.publish(facilitator_channel(session.sid), fragment)
         pids = dict.fromkeys(pid for ev in events for pid in affected_buttons(session, ev))
         for pid in pids:
@@ -153,19 +186,39 @@ class Rooms:
             status = self._views.participant_status(session, pid)
             self._hub.publish(participant_channel(participant.token), status)
 
-    def _presence_changed(self, sid: str, pid: str) -> None:
+    def _presence_changed(self, sid: str, pid: str | None) -> None:
+        """A button (pid) or a tablet (None) came or went: redraw what shows it."""
         session = self._sessions.get(sid)
-        if session is not None and pid in session.participants:
-            online = self.presence.online(sid)
-            tile = self._views.fragments(session, [Region.tile(pid)], self.clock(), online)
-            self._hub.publish(facilitator_channel(sid), tile)
+        if session is None:
+            return
+        regions = [Region.TOOLS]
+        if pid is not None and pid in session.participants:
+            regions.append(Region.tile(pid))
+        presence = self.presence.attendance(sid)
+        fragment = self._views.fragments(session, regions, self.clock(), presence)
+        self._hub.publish(facilitator_channel(sid), fragment)
 
 
 def affected_regions(session: Session, event: e.Event) -> list[Region]:
     """Which parts of the dashboard an event changes; only those are rendered and pushed."""
     match event:
-        case e.ParticipantChecked(pid=pid) | e.FlagSet(pid=pid):
+        case (
+            e.ParticipantChecked(pid=pid)
+            | e.FlagSet(pid=pid)
+            | e.DoseRecorded(pid=pid)
+            | e.VitalsRecorded(pid=pid)
+            | e.NoteSet(pid=pid)
+        ):
             return [Region.tile(pid)]
+        case e.PresetSaved():
+            return []
+        case e.ThresholdsChanged() | e.FlagsChanged() | e.CheckinIntervalChanged():
+            return [Region.TOOLS, *map(Region.tile, session.participants)]
+        case e.PhaseAdvanced() | e.PhaseReturned() | e.PlanChanged():
+            # The discharge prompt and likely phases follow the room's phase.
+            return [Region.TOPBAR, Region.TOOLS, *map(Region.tile, session.participants)]
+        case e.AutoAdvanceSet():
+            return [Region.TOPBAR, Region.TOOLS]
         case e.ButtonTested(pid=pid):
             return [Region.tile(pid), Region.TOOLS]
         case e.TokenReissued(pid=pid):
@@ -198,3 +251,8 @@ def affected_buttons(session: Session, event: e.Event) -> list[str]:
         case e.ButtonTestStarted() | e.ButtonTestEnded():
             return list(session.participants)
     return []
+
+
+def time_marks(session: Session, participant: Participant, now: float) -> tuple[object, ...]:
+    """What on a tile changes with time alone (server-side); its minute counters tick in JS."""
+    return (vitals_due(session, participant, now), likely_phase(session, participant, now))

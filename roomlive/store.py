@@ -3,6 +3,10 @@
 WAL with synchronous=FULL: an append has returned only once the event is on disk, so anything
 broadcast after it survives a crash. Triggers refuse UPDATE and DELETE; a UNIQUE key per command
 part makes a retried command impossible to record twice.
+
+The one exception is a purge: the lead deletes a whole ended session after exporting it. Inside
+one transaction a row in `purge_permits` lets the DELETE trigger through for that session only,
+and a row in `audit` (itself append-only) records that the purge happened, never what it held.
 """
 
 from __future__ import annotations
@@ -29,9 +33,27 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TRIGGER IF NOT EXISTS events_are_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_are_append_only_delete BEFORE DELETE ON events
+CREATE TABLE IF NOT EXISTS purge_permits (session_id TEXT PRIMARY KEY);
+DROP TRIGGER IF EXISTS events_are_append_only_delete;
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+WHEN NOT EXISTS (SELECT 1 FROM purge_permits WHERE session_id = OLD.session_id)
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    what TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    by TEXT NOT NULL,
+    events INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_is_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_is_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+
+
+IMPORT_KEY = "import"
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,15 @@ class StoredEvent:
     session_id: str
     command_key: str
     event: Event
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    what: str
+    session_id: str
+    at: float
+    by: str
+    events: int
 
 
 class DuplicateCommand(Exception):
@@ -108,3 +139,71 @@ class EventStore:
             raise
         self._last_seq += len(events)
         return stored
+
+    async def session_events(self, session_id: str) -> list[StoredEvent]:
+        """One session's events, in log order."""
+        async with self._db.execute(
+            "SELECT seq, session_id, command_key, type, data FROM events "
+            "WHERE session_id = ? ORDER BY seq",
+            (session_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            StoredEvent(seq, sid, key, decode(name, data)) for seq, sid, key, name, data in rows
+        ]
+
+    async def append_session(self, session_id: str, events: Sequence[Event]) -> list[StoredEvent]:
+        """Write a whole session's events (an import) in one transaction: all of them or none."""
+        rows = []
+        stored = []
+        for part, event in enumerate(events):
+            seq = self._last_seq + 1 + part
+            type_name, data = encode(event)
+            rows.append((seq, session_id, IMPORT_KEY, part, event.at, type_name, data))
+            stored.append(StoredEvent(seq, session_id, IMPORT_KEY, event))
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.executemany(
+                "INSERT INTO events (seq, session_id, command_key, part, at, type, data) "
+                "VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        self._last_seq += len(events)
+        return stored
+
+    async def purge(self, session_id: str, at: float, by: str) -> int:
+        """Delete every event of one session and record that (not what) in the audit log.
+
+        One transaction: the permit, the deletion and the audit row commit together or not at
+        all. Returns how many events were deleted.
+        """
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            async with self._db.execute(
+                "SELECT COUNT(*) FROM events WHERE session_id = ?", (session_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            count = int(row[0]) if row else 0
+            await self._db.execute("INSERT INTO purge_permits VALUES (?)", (session_id,))
+            await self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            await self._db.execute("DELETE FROM purge_permits WHERE session_id = ?", (session_id,))
+            await self._db.execute(
+                "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
+                ("purge", session_id, at, by, count),
+            )
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        return count
+
+    async def audit(self) -> list[AuditRow]:
+        async with self._db.execute(
+            "SELECT what, session_id, at, by, events FROM audit ORDER BY id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [AuditRow(what, sid, at, by, count) for what, sid, at, by, count in rows]

@@ -19,11 +19,12 @@
 
   // --- messages ------------------------------------------------------------------------------
   var toastTimer = null;
-  function showToast(text) {
+  function showInfo(text) { showToast(text, "info"); }
+  function showToast(text, kind) {
     var toast = document.getElementById("toast");
     if (!toast) return;
     toast.textContent = text;
-    toast.className = "toast show error";
+    toast.className = "toast show " + (kind || "error");
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { toast.className = "toast"; }, TOAST_MS);
   }
@@ -66,18 +67,43 @@
     if (banner) banner.hidden = true;
   });
 
-  // --- server time: every pushed top bar carries the server's clock at render time ----------
+  // --- one time on every tablet: estimate this device's offset to the server clock ----------
+  // Several round trips to /time; the one with the shortest round trip wins (NTP's idea), so a
+  // tablet whose own clock is minutes off still shows the room's time. Until the first
+  // estimate, the render time of the page stands in.
+  var SYNC_SAMPLES = 5;
+  var SYNC_EVERY_MS = 5 * 60 * 1000;
   var offsetSeconds = 0;
-  var seenTopbar = null;
+  var synced = false;
   function serverNow() { return Date.now() / 1000 + offsetSeconds; }
+  function syncClock() {
+    var best = null;
+    var left = SYNC_SAMPLES;
+    function sample() {
+      var sent = Date.now();
+      return fetch("/time", { cache: "no-store" }).then(function (r) { return r.json(); })
+        .then(function (body) {
+          var back = Date.now();
+          var rtt = back - sent;
+          if (best === null || rtt < best.rtt) {
+            best = { rtt: rtt, offset: body.now - (sent + back) / 2000 };
+          }
+        });
+    }
+    function next() {
+      if (left-- <= 0) {
+        if (best !== null) { offsetSeconds = best.offset; synced = true; tick(); }
+        return null;
+      }
+      return sample().then(next, next);
+    }
+    return next();
+  }
   function noteTopbar() {
     var topbar = document.getElementById("topbar");
-    if (topbar && topbar !== seenTopbar) {
-      seenTopbar = topbar;
-      offsetSeconds = parseFloat(topbar.dataset.renderedAt) - Date.now() / 1000;
-    }
+    if (topbar && !synced) offsetSeconds = parseFloat(topbar.dataset.renderedAt) - Date.now() / 1000;
   }
-  document.addEventListener("htmx:ws:after:message:incoming", noteTopbar);
+  document.addEventListener("htmx:ws:after:connection", function () { syncClock(); });
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function mmss(s) { s = Math.max(0, Math.floor(s)); return Math.floor(s / 60) + ":" + pad(s % 60); }
@@ -93,7 +119,10 @@
       var elapsed = parseFloat(topbar.dataset.elapsed);
       if (topbar.dataset.running === "true") elapsed += now - parseFloat(topbar.dataset.renderedAt);
       var clock = topbar.querySelector("[data-clock]");
-      if (clock) clock.textContent = hmmss(elapsed);
+      if (clock) {
+        clock.textContent = hmmss(elapsed);
+        clock.dataset.elapsedMs = String(Math.round(elapsed * 1000));
+      }
       var nextIn = topbar.querySelector("[data-next-in]");
       if (nextIn) {
         var left = parseFloat(topbar.dataset.phaseEnds) - elapsed;
@@ -247,8 +276,81 @@
   }
   document.addEventListener("visibilitychange", keepAwake);
 
+  // --- check-in round: walk the circle, one tap per mat ------------------------------------
+  var inRound = false;
+  function tilePids() {
+    return Array.from(document.querySelectorAll("#mats .tile")).map(function (t) { return t.dataset.pid; });
+  }
+  function setRound(on) {
+    inRound = on;
+    document.body.classList.toggle("in-round", on);
+    document.querySelectorAll("[data-round-start]").forEach(function (b) {
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+  function nextInRound() {
+    var pids = tilePids();
+    var at = pids.indexOf(openPid);
+    if (at < 0 || at + 1 >= pids.length) { setRound(false); openPid = null; } else { openPid = pids[at + 1]; }
+    markOpenSheet();
+  }
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-round-start]")) {
+      setRound(!inRound);
+      openPid = inRound ? tilePids()[0] || null : null;
+      markOpenSheet();
+    } else if (evt.target.closest("[data-round-next]")) {
+      nextInRound();
+    } else if (evt.target.closest("[data-close-sheet]") && inRound) {
+      setRound(false);
+    }
+  });
+  document.addEventListener("htmx:after:request", function (evt) {
+    var ctx = evt.detail.ctx;
+    var ok = ctx.response && ctx.response.status < 300;
+    if (inRound && ok && evt.target.closest("[data-check]")) nextInRound();
+    var form = evt.target.closest("form");
+    if (ok && form && form.hasAttribute("data-reset-on-success")) form.reset();
+    if (ok && form && form.dataset.saved) showInfo(form.dataset.saved);
+  });
+
+  // --- this tablet's own look: red night theme, blackout (alerts stay visible) -------------
+  var LOOKS = { "theme-red": "roomlive.theme-red", "blackout": "roomlive.blackout" };
+  function applyLooks() {
+    Object.keys(LOOKS).forEach(function (name) {
+      var on = false;
+      try { on = localStorage.getItem(LOOKS[name]) === "on"; } catch (e) { /* private mode */ }
+      document.documentElement.classList.toggle(name, on);
+      var box = document.getElementById(name);
+      if (box) box.checked = on;
+    });
+  }
+  document.addEventListener("change", function (evt) {
+    var key = LOOKS[evt.target.id];
+    if (!key) return;
+    try { localStorage.setItem(key, evt.target.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+    applyLooks();
+  });
+
+  // --- "find this tablet": a gentle pulse of the whole screen for a few seconds ------------
+  var FIND_MS = 4000;
+  var lastFinder = null;
+  document.addEventListener("htmx:ws:after:message:incoming", function () {
+    var finder = document.getElementById("finder");
+    if (!finder || !finder.dataset.nonce || finder.dataset.nonce === lastFinder) return;
+    lastFinder = finder.dataset.nonce;
+    document.body.classList.add("finding");
+    setTimeout(function () { document.body.classList.remove("finding"); }, FIND_MS);
+  });
+
+  window.roomlive = { serverNow: serverNow, tick: function () { tick(); }, syncClock: syncClock };
+
   document.addEventListener("DOMContentLoaded", function () {
+    applyLooks();
+    var zone = document.querySelector("[data-local-timezone]");
+    if (zone && !zone.value && window.Intl) zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     noteTopbar();
+    if (document.getElementById("topbar")) syncClock();
     var tone = document.getElementById("tone-opt-in");
     if (tone) tone.checked = toneWanted();
     var ask = document.getElementById("ask");

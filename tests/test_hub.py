@@ -38,8 +38,8 @@ async def test_a_stalled_client_is_closed_and_the_others_get_everything() -> Non
     hub = Hub(queue_size=4)
     healthy, stalled = FakeSocket(), FakeSocket(stalled=True)
     serving = [
-        asyncio.create_task(hub.serve("room", healthy, "snapshot")),  # type: ignore[arg-type]
-        asyncio.create_task(hub.serve("room", stalled, "snapshot")),  # type: ignore[arg-type]
+        asyncio.create_task(hub.serve(healthy, "snapshot", "room")),  # type: ignore[arg-type]
+        asyncio.create_task(hub.serve(stalled, "snapshot", "room")),  # type: ignore[arg-type]
     ]
     await asyncio.sleep(0)
 

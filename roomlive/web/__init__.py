@@ -15,6 +15,12 @@ from .testing import advance_clock
 __all__ = ["Services", "routes"]
 
 
+async def time_now(request: Request) -> Response:
+    """The server's clock, for tablets to estimate their offset (no caching, no auth)."""
+    now = services(request).rooms.clock()
+    return JSONResponse({"now": now}, headers={"cache-control": "no-store"})
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"ok": True, "sessions": len(services(request).rooms.sessions())})
 
@@ -33,6 +39,9 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
         Route("/s/{sid}", f.dashboard),
         Route("/s/{sid}/cards", f.cards),
         Route("/s/{sid}/commands", f.facilitator_commands, methods=["POST"]),
+        Route("/s/{sid}/devices/{device}/find", f.find_tablet, methods=["POST"]),
+        Route("/s/{sid}/settings", f.settings_page),
+        Route("/time", time_now),
         WebSocketRoute("/s/{sid}/ws", f.facilitator_socket),
         Route("/p/{token}", p.participant_page),
         Route("/p/{token}/assist", p.press, methods=["POST"]),

@@ -29,6 +29,7 @@ class Services:
     views: Views
     credentials: auth.Credentials
     base_url: str
+    default_timezone: str
 
 
 def services(conn: HTTPConnection) -> Services:

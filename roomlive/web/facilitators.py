@@ -10,10 +10,17 @@ from starlette.websockets import WebSocket
 
 from .. import auth
 from ..decide import DomainError
-from ..inputs import BadInput, command_key, facilitator_command, new_session_command
+from ..inputs import (
+    MAX_PLAN_ROWS,
+    BadInput,
+    command_key,
+    facilitator_command,
+    new_id,
+    new_session_command,
+)
 from ..model import OUTCOMES
 from ..presets import PRESET_LABELS
-from ..rooms import facilitator_channel
+from ..rooms import device_channel, facilitator_channel
 from .common import (
     CLOSE_LOGIN_REQUIRED,
     error_page,
@@ -82,11 +89,11 @@ async def new_session_page(request: Request) -> Response:
 
 
 def new_session_form(request: Request, form: Mapping[str, str], error: str) -> HTMLResponse:
-    values = {key: form.get(key, "") for key in ("name", "room", "participants", "preset")}
+    fields = ("name", "room", "participants", "preset", "timezone")
+    values = {key: form.get(key, "") for key in fields}
     status_code = 400 if error else 200
-    return page(
-        request, "new_session.html", status_code, form=values, presets=PRESET_LABELS, error=error
-    )
+    labels = {key: PRESET_LABELS.get(key, key) for key in services(request).rooms.presets()}
+    return page(request, "new_session.html", status_code, form=values, presets=labels, error=error)
 
 
 async def create_session(request: Request) -> Response:
@@ -97,7 +104,8 @@ async def create_session(request: Request) -> Response:
     form: dict[str, str] = {}
     try:
         form = await read_form(request)
-        command = new_session_command(form)
+        svc = services(request)
+        command = new_session_command(form, svc.rooms.presets(), svc.default_timezone)
         await services(request).rooms.execute(command.sid, command, command_key(request.headers))
     except (BadInput, DomainError) as error:
         return new_session_form(request, form, str(error).capitalize() + ".")
@@ -118,11 +126,24 @@ async def dashboard(request: Request) -> Response:
         "dashboard.html",
         session=session,
         now=svc.rooms.clock(),
-        online=svc.rooms.presence.online(session.sid),
+        presence=svc.rooms.presence.attendance(session.sid),
         facilitator=who,
         base_url=public_base_url(request),
         outcomes=OUTCOMES,
     )
+
+
+async def settings_page(request: Request) -> Response:
+    """Before (or during) a session: the plan, presets, flags, interval, vitals limits."""
+    if facilitator(request) is None:
+        return login_redirect(request)
+    svc = services(request)
+    session = svc.rooms.session(request.path_params["sid"])
+    if session is None:
+        return error_page(request, 404, "No such session", "This session does not exist.")
+    presets = {key: PRESET_LABELS.get(key, key) for key in svc.rooms.presets()}
+    rows = [*session.phases, *([None] * (MAX_PLAN_ROWS - len(session.phases)))]
+    return page(request, "settings.html", session=session, presets=presets, rows=rows)
 
 
 async def cards(request: Request) -> Response:
@@ -146,7 +167,9 @@ async def facilitator_commands(request: Request) -> Response:
         return toast(request, 403, "Refused: this command did not come from a roomlive page.")
     sid = request.path_params["sid"]
     try:
-        command = facilitator_command(await read_form(request), who)
+        command = facilitator_command(
+            await read_form(request), who, services(request).rooms.presets()
+        )
         await services(request).rooms.execute(sid, command, command_key(request.headers))
     except BadInput as error:
         return toast(request, 400, f"Not understood: {error}.")
@@ -187,5 +210,27 @@ async def facilitator_socket(websocket: WebSocket) -> None:
     if session is None:
         await websocket.close(CLOSE_NO_SUCH_SESSION, "no such session")
         return
-    # Rendered and registered without an await in between: no update can slip past the snapshot.
-    await svc.hub.serve(facilitator_channel(session.sid), websocket, svc.rooms.snapshot(session))
+    device = new_id()
+    who = facilitator(websocket) or ""
+    svc.rooms.presence.tablet_connected(session.sid, device, who)
+    try:
+        # Rendered and registered without an await in between: no update slips past the snapshot.
+        snapshot = svc.rooms.snapshot(session)
+        channels = (facilitator_channel(session.sid), device_channel(device))
+        await svc.hub.serve(websocket, snapshot, *channels)
+    finally:
+        svc.rooms.presence.tablet_disconnected(session.sid, device)
+
+
+async def find_tablet(request: Request) -> Response:
+    """Make one tablet's screen pulse so it can be found in the dim room (no log entry)."""
+    if facilitator(request) is None:
+        return toast(request, 401, "Your sign-in has expired: reload the page and join again.")
+    if auth.cross_site_browser_request(request.headers, secure(request)):
+        return toast(request, 403, "Refused: this request did not come from a roomlive page.")
+    svc = services(request)
+    device = request.path_params["device"]
+    if svc.hub.count(device_channel(device)) == 0:
+        return toast(request, 404, "That tablet is no longer connected.")
+    svc.hub.publish(device_channel(device), svc.views.page("_finder.html", nonce=new_id()))
+    return toast(request, 200, "That tablet's screen is pulsing now.")

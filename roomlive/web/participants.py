@@ -98,6 +98,6 @@ async def participant_socket(websocket: WebSocket) -> None:
     status = svc.views.participant_status(session, participant.pid)
     svc.rooms.presence.connected(session.sid, participant.pid)
     try:
-        await svc.hub.serve(participant_channel(token), websocket, status)
+        await svc.hub.serve(websocket, status, participant_channel(token))
     finally:
         svc.rooms.presence.disconnected(session.sid, participant.pid)
