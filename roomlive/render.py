@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from .model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
 from .presence import Attendance
-from .timing import likely_phase, local_time, vitals_due
+from .timing import likely_phase, local_time, overdue, vitals_due
 
 MIN_RADIUS_PERCENT = 25.0
 MAX_RADIUS_PERCENT = 48.0
@@ -129,6 +129,7 @@ class Views:
             RequestState=RequestState,
             qr_svg=qr_svg,
             vitals_due=vitals_due,
+            overdue=overdue,
             likely_phase=likely_phase,
             local_time=local_time,
         )

@@ -22,7 +22,7 @@ from .presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
 from .presets import PRESETS
 from .render import Region, Views
 from .store import DuplicateCommand, EventStore
-from .timing import likely_phase, vitals_due
+from .timing import likely_phase, overdue, vitals_due
 
 log = logging.getLogger(__name__)
 
@@ -255,4 +255,8 @@ def affected_buttons(session: Session, event: e.Event) -> list[str]:
 
 def time_marks(session: Session, participant: Participant, now: float) -> tuple[object, ...]:
     """What on a tile changes with time alone (server-side); its minute counters tick in JS."""
-    return (vitals_due(session, participant, now), likely_phase(session, participant, now))
+    return (
+        overdue(session, participant, now),
+        vitals_due(session, participant, now),
+        likely_phase(session, participant, now),
+    )

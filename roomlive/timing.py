@@ -35,6 +35,12 @@ def likely_phase(session: Session, participant: Participant, now: float) -> Phas
     return session.phases[-1]
 
 
+def overdue(session: Session, participant: Participant, now: float) -> bool:
+    """Not checked for longer than the interval, counted from the journey's start if never."""
+    since = participant.checked_at or session.clock.started_at
+    return since is not None and now - since > session.checkin_minutes * 60
+
+
 def vitals_due(session: Session, participant: Participant, now: float) -> str | None:
     """Which vitals prompt is open: baseline, 40 min after dose, or before discharge."""
     taken = [v.at for v in participant.vitals]

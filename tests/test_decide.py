@@ -10,7 +10,15 @@ from roomlive import commands as c
 from roomlive import events as e
 from roomlive.apply import fold
 from roomlive.decide import DomainError, decide
-from roomlive.model import ParticipantSpec, Phase, RequestKind, Session, Status
+from roomlive.model import (
+    DoseKind,
+    ParticipantSpec,
+    Phase,
+    RequestKind,
+    Session,
+    Status,
+    Thresholds,
+)
 
 T0 = 1_800_000_000.0
 PHASES = (Phase("Arrival", 15), Phase("Peak", 35, "Deep"), Phase("Return", 20))
@@ -49,6 +57,12 @@ TESTED = session_after(
     e.ButtonTestStarted(at=T0 + 1, by="Sam"), e.ButtonTested(at=T0 + 2, pid="p1")
 )
 WATCHED = session_after(e.AssistRaised(at=T0 + 5, by="Kim", rid="r1", pid="p1", kind=WATCH))
+DOSE, BOOSTER = DoseKind.DOSE, DoseKind.BOOSTER
+DOSED = session_after(e.DoseRecorded(at=T0 + 1, by="Sam", pid="p1", kind=DOSE))
+ENDED = session_after(e.SessionEnded(at=T0 + 1, by="Sam"))
+AUTO_DUE = session_after(
+    e.AutoAdvanceSet(at=T0, by="Sam", on=True), e.ClockStarted(at=T0 + 10, by="Sam")
+)
 NOW = T0 + 100
 BUTTON = "participant"
 
@@ -118,6 +132,67 @@ ACCEPTED = [
         ],
     ),
     (FRESH, c.Tick(), []),
+    (LAST_PHASE, c.ReturnPhase("Kim"), [e.PhaseReturned(at=NOW, by="Kim", index=1)]),
+    (FRESH, c.ExtendPhase("Sam", 5), [e.PhaseExtended(at=NOW, by="Sam", minutes=5)]),
+    (FRESH, c.SetPlan("Sam", PHASES[:2]), [e.PlanChanged(at=NOW, by="Sam", phases=PHASES[:2])]),
+    (
+        FRESH,
+        c.SavePreset("Sam", "Short", PHASES[:1]),
+        [e.PresetSaved(at=NOW, by="Sam", name="Short", phases=PHASES[:1])],
+    ),
+    (FRESH, c.SetAutoAdvance("Sam", True), [e.AutoAdvanceSet(at=NOW, by="Sam", on=True)]),
+    (
+        FRESH,
+        c.RecordDose("Sam", "p1", DOSE),
+        [e.DoseRecorded(at=NOW, by="Sam", pid="p1", kind=DOSE)],
+    ),
+    (
+        DOSED,
+        c.RecordDose("Sam", "p1", BOOSTER),
+        [e.DoseRecorded(at=NOW, by="Sam", pid="p1", kind=BOOSTER)],
+    ),
+    (
+        FRESH,
+        c.RecordVitals("Kim", "p2", 150, 95, 88, 97),
+        [e.VitalsRecorded(at=NOW, by="Kim", pid="p2", systolic=150, diastolic=95, hr=88, spo2=97)],
+    ),
+    (
+        FRESH,
+        c.RecordVitals("Kim", "p2", hr=70),
+        [e.VitalsRecorded(at=NOW, by="Kim", pid="p2", hr=70)],
+    ),
+    (
+        FRESH,
+        c.SetNote("Kim", "p2", " bucket "),
+        [e.NoteSet(at=NOW, by="Kim", pid="p2", text="bucket")],
+    ),
+    (
+        FRESH,
+        c.SetThresholds("Sam", Thresholds(150, 95, 110, 45, 92)),
+        [
+            e.ThresholdsChanged(
+                at=NOW,
+                by="Sam",
+                systolic_max=150,
+                diastolic_max=95,
+                hr_max=110,
+                hr_min=45,
+                spo2_min=92,
+            )
+        ],
+    ),
+    (
+        FRESH,
+        c.SetFlags("Sam", ("water", "ride")),
+        [e.FlagsChanged(at=NOW, by="Sam", flags=("water", "ride"))],
+    ),
+    (
+        FRESH,
+        c.SetCheckinInterval("Sam", 10),
+        [e.CheckinIntervalChanged(at=NOW, by="Sam", minutes=10)],
+    ),
+    (FRESH, c.EndSession("Sam"), [e.SessionEnded(at=NOW, by="Sam")]),
+    (AUTO_DUE, c.Tick(), [e.PhaseAdvanced(at=T0 + 10 + 15 * 60, by="auto", index=1)]),
 ]
 
 REFUSED = [
@@ -174,6 +249,32 @@ REFUSED = [
     (FRESH, c.ReissueToken("Sam", "p9", "new"), "no such participant"),
     (FRESH, c.SetLadder("Sam", 0, 60, 180), "between 1 and 3600"),
     (FRESH, c.SetLadder("Sam", 60, 30, 180), "after the re-alert"),
+    (FRESH, c.ReturnPhase("Sam"), "first phase"),
+    (FRESH, c.ExtendPhase("Sam", 0), "between 1 and 60"),
+    (LAST_PHASE, c.SetPlan("Sam", PHASES[:2]), "must keep the current phase"),
+    (FRESH, c.SetPlan("Sam", ()), "between 1 and 16"),
+    (FRESH, c.SetPlan("Sam", (Phase(" ", 5),)), "needs a name"),
+    (FRESH, c.SetPlan("Sam", (Phase("Peak", 0),)), "minutes must be between 1 and 600"),
+    (FRESH, c.SavePreset("Sam", "", PHASES), "needs a name"),
+    (FRESH, c.RecordDose("Sam", "p1", BOOSTER), "dose before a booster"),
+    (FRESH, c.RecordDose("Sam", "p9", DOSE), "no such participant"),
+    (FRESH, c.RecordVitals("Kim", "p2"), "at least one reading"),
+    (FRESH, c.RecordVitals("Kim", "p2", systolic=150), "needs both systolic and diastolic"),
+    (FRESH, c.RecordVitals("Kim", "p2", hr=400), "hr must be between 20 and 250"),
+    (FRESH, c.RecordVitals("Kim", "p2", spo2=101), "spo2 must be between 50 and 100"),
+    (FRESH, c.SetNote("Kim", "p2", "x" * 201), "longer than 200"),
+    (
+        FRESH,
+        c.SetThresholds("Sam", Thresholds(hr_min=130, hr_max=120)),
+        "lower limit must be below",
+    ),
+    (FRESH, c.SetThresholds("Sam", Thresholds(spo2_min=40)), "SpO2 limit must be between"),
+    (FRESH, c.SetFlags("Sam", ()), "between 1 and 16 flags"),
+    (FRESH, c.SetFlags("Sam", ("water", "water")), "once"),
+    (FRESH, c.SetFlags("Sam", ("x" * 21,)), "1 to 20 characters"),
+    (FRESH, c.SetCheckinInterval("Sam", 0), "between 1 and 120"),
+    (ENDED, c.StartClock("Sam"), "ended and is read-only"),
+    (ENDED, c.PressButton("p1", "r9"), "ended and is read-only"),
 ]
 
 
@@ -181,7 +282,25 @@ REFUSED = [
 def test_accepted_commands_return_their_events(
     state: Session | None, command: c.Command, expected: list[e.Event]
 ) -> None:
-    assert decide(state, command, NOW) == expected
+    now = expected[0].at if expected else NOW
+    assert decide(state, command, now) == expected
+
+
+def test_auto_advance_waits_for_the_planned_time_and_a_running_clock() -> None:
+    assert decide(AUTO_DUE, c.Tick(), T0 + 10 + 15 * 60 - 1) == []
+    paused = session_after(
+        e.AutoAdvanceSet(at=T0, by="Sam", on=True),
+        e.ClockStarted(at=T0 + 10, by="Sam"),
+        e.ClockPaused(at=T0 + 20, by="Sam"),
+    )
+    assert decide(paused, c.Tick(), T0 + 5000) == []
+    extended = session_after(
+        e.AutoAdvanceSet(at=T0, by="Sam", on=True),
+        e.ClockStarted(at=T0, by="Sam"),
+        e.PhaseExtended(at=T0 + 1, by="Sam", minutes=5),
+    )
+    assert decide(extended, c.Tick(), T0 + 19 * 60) == []
+    assert len(decide(extended, c.Tick(), T0 + 20 * 60)) == 1
 
 
 @pytest.mark.parametrize(("state", "command", "message"), REFUSED)
