@@ -137,9 +137,9 @@ class Rooms:
             return
         now = self.clock()
         marks = {pid: time_marks(session, p, now) for pid, p in session.participants.items()}
-        before = self._time_marks.get(sid)
+        before = self._time_marks.get(sid, {})  # nothing yet: redraw once, harmlessly
         self._time_marks[sid] = marks
-        changed = [pid for pid in marks if before is not None and before.get(pid) != marks[pid]]
+        changed = [pid for pid in marks if before.get(pid) != marks[pid]]
         if changed:
             regions = [Region.tile(pid) for pid in changed]
             fragment = self._views.fragments(session, regions, now, self.presence.attendance(sid))
@@ -197,6 +197,55 @@ class Rooms:
         presence = self.presence.attendance(sid)
         fragment = self._views.fragments(session, regions, self.clock(), presence)
         self._hub.publish(facilitator_channel(sid), fragment)
+
+    # --- after the session: the review reads the log; an import adds one; a purge removes one.
+    # (Imports are local to these methods so that the rest of this module stays as it was.)
+
+    async def session_log(self, sid: str) -> list[e.Event]:
+        """One session's events as logged, oldest first (for review, replay and export)."""
+        return [record.event for record in await self._store.session_events(sid)]
+
+    async def session_records(self, sid: str) -> list[tuple[int, e.Event]]:
+        """One session's events with their log sequence numbers."""
+        return [(r.seq, r.event) for r in await self._store.session_events(sid)]
+
+    async def import_session(self, wanted_sid: str, events: Sequence[e.Event], by: str) -> str:
+        """Add an exported, validated session as an ended one; return its id here.
+
+        It keeps its id unless that is taken on this server; its button links are new (and dead,
+        since the session has ended).
+        """
+        from .export import rebrand
+        from .inputs import new_id, new_token
+
+        async with self._writer:
+            sid = wanted_sid if wanted_sid and wanted_sid not in self._sessions else new_id()
+            while sid in self._sessions:
+                sid = new_id()
+            rebranded = rebrand(events, sid, new_token, by)
+            stored = await self._store.append_session(sid, rebranded)
+            for record in stored:
+                self._fold(sid, record.command_key, record.event)
+        return sid
+
+    async def purge(self, sid: str, by: str) -> int:
+        """Delete an ended session's events for good; the audit log records that it happened."""
+        from .rules import DomainError
+
+        async with self._writer:
+            session = self._sessions.get(sid)
+            if session is None:
+                raise DomainError("there is no such session")
+            if not session.ended:
+                raise DomainError("end the session before purging it")
+            count = await self._store.purge(sid, self.clock(), by)
+            del self._sessions[sid]
+            self._keys.pop(sid, None)
+            self._time_marks.pop(sid, None)
+            for token in [t for t, (owner, _) in self._tokens.items() if owner == sid]:
+                del self._tokens[token]
+            self._hub.close_channel(facilitator_channel(sid), CLOSE_LINK_REVOKED)
+        return count
 
 
 def affected_regions(session: Session, event: e.Event) -> list[Region]:
