@@ -68,6 +68,12 @@ class Hub:
         for connection in tuple(self._channels.get(channel, ())):
             connection.offer(message)
 
+    def publish_everywhere(self, message: str) -> None:
+        """One message to every open connection, once each (a heartbeat)."""
+        everyone = {c for members in self._channels.values() for c in members}
+        for connection in everyone:
+            connection.offer(message)
+
     def close_channel(self, channel: Channel, code: int) -> None:
         for connection in tuple(self._channels.get(channel, ())):
             connection.stop(code)

@@ -6,6 +6,7 @@ command -> decide -> append (committed) -> apply -> render once -> publish to ev
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import time
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 CLOSE_LINK_REVOKED = 4404
 TICK_SECONDS = 1.0
+HEARTBEAT_TICKS = 5  # a heartbeat every 5 s: pages that hear nothing for longer reconnect
 
 
 def facilitator_channel(sid: str) -> tuple[str, str]:
@@ -146,8 +148,13 @@ class Rooms:
             self._hub.publish(facilitator_channel(sid), fragment)
 
     async def run_ticker(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(TICK_SECONDS)
+            ticks += 1
+            if ticks % HEARTBEAT_TICKS == 0:
+                # Data only (no "content"): htmx swaps nothing; pages learn the link is alive.
+                self._hub.publish_everywhere(json.dumps({"heartbeat": self.clock()}))
             try:
                 await self.tick()
             except Exception:  # the ladder must keep running whatever one tick hit

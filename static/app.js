@@ -7,6 +7,11 @@
   var TICK_MS = 1000;
   var TOAST_MS = 5000;
 
+  // Events from htmx may target the document itself, which has no closest().
+  function closest(evt, selector) {
+    return evt.target instanceof Element ? evt.target.closest(selector) : null;
+  }
+
   // --- one idempotency key per user action, so a retried request is recorded once ----------
   function newKey() {
     var bytes = new Uint8Array(16);
@@ -62,9 +67,36 @@
   document.addEventListener("htmx:ws:after:connection", function () {
     clearTimeout(bannerTimer);
     bannerTimer = null;
+    lastContact = Date.now();
     document.body.classList.remove("offline");
     var banner = document.getElementById("reconnecting");
     if (banner) banner.hidden = true;
+  });
+
+  // A socket can die without closing (Wi-Fi gone, laptop lid shut): the server sends a
+  // heartbeat every 5 s, and a page that hears nothing for longer closes the socket itself, so
+  // htmx reconnects and the fresh connection brings the full state.
+  var SILENCE_MS = 12000;
+  var lastContact = Date.now();
+  function liveSocket() {
+    var live = document.getElementById("live");
+    var ws = live && live._htmx && live._htmx.ws && live._htmx.ws.connection;
+    return ws ? ws.socket : null;
+  }
+  document.addEventListener("htmx:ws:after:message:incoming", function () { lastContact = Date.now(); });
+  setInterval(function () {
+    var socket = liveSocket();
+    if (socket && socket.readyState === WebSocket.OPEN && Date.now() - lastContact > SILENCE_MS) {
+      lastContact = Date.now();
+      socket.close(); // 1005: htmx reconnects
+    }
+  }, 1000);
+  // When the network comes back, reconnect now rather than after htmx's growing back-off.
+  window.addEventListener("online", function () {
+    var socket = liveSocket();
+    if (!socket || socket.readyState === WebSocket.CLOSED) {
+      document.dispatchEvent(new Event("visibilitychange")); // hx-ws reopens a closed socket
+    }
   });
 
   // --- one time on every tablet: estimate this device's offset to the server clock ----------
@@ -156,13 +188,13 @@
     document.body.classList.toggle("sheet-open", openPid !== null);
   }
   document.addEventListener("click", function (evt) {
-    var opener = evt.target.closest("[data-open-sheet]");
+    var opener = closest(evt, "[data-open-sheet]");
     if (opener) {
       openPid = opener.dataset.openSheet === openPid ? null : opener.dataset.openSheet;
       markOpenSheet();
       return;
     }
-    if (evt.target.closest("[data-close-sheet]")) {
+    if (closest(evt, "[data-close-sheet]")) {
       openPid = null;
       markOpenSheet();
     }
@@ -295,21 +327,21 @@
     markOpenSheet();
   }
   document.addEventListener("click", function (evt) {
-    if (evt.target.closest("[data-round-start]")) {
+    if (closest(evt, "[data-round-start]")) {
       setRound(!inRound);
       openPid = inRound ? tilePids()[0] || null : null;
       markOpenSheet();
-    } else if (evt.target.closest("[data-round-next]")) {
+    } else if (closest(evt, "[data-round-next]")) {
       nextInRound();
-    } else if (evt.target.closest("[data-close-sheet]") && inRound) {
+    } else if (closest(evt, "[data-close-sheet]") && inRound) {
       setRound(false);
     }
   });
   document.addEventListener("htmx:after:request", function (evt) {
     var ctx = evt.detail.ctx;
     var ok = ctx.response && ctx.response.status < 300;
-    if (inRound && ok && evt.target.closest("[data-check]")) nextInRound();
-    var form = evt.target.closest("form");
+    if (inRound && ok && closest(evt, "[data-check]")) nextInRound();
+    var form = closest(evt, "form");
     if (ok && form && form.hasAttribute("data-reset-on-success")) form.reset();
     if (ok && form && form.dataset.saved) showInfo(form.dataset.saved);
   });
