@@ -12,9 +12,10 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import Credentials
+from .auth import Credentials, JoinThrottle
 from .demo import DEMO_KEY, demo_session
 from .hub import Hub
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
@@ -51,6 +52,7 @@ class Settings:
     create_demo: bool = True
     test_clock: bool = False
     default_timezone: str = "UTC"
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     button_offline_after: float = BUTTON_OFFLINE_GRACE_SECONDS
 
 
@@ -95,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
                 settings.credentials,
                 settings.base_url,
                 settings.default_timezone,
+                JoinThrottle(),
             )
             ticker = asyncio.create_task(rooms.run_ticker())
             try:
@@ -109,5 +112,8 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=routes(str(STATIC_DIR), settings.test_clock),
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+            Middleware(SecurityHeaders),
+        ],
     )

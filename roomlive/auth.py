@@ -9,8 +9,11 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,9 @@ COOKIE_MAX_AGE_SECONDS = 24 * 3600
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
 MAX_FACILITATOR_NAME = 40
+JOIN_ATTEMPTS = 5
+JOIN_WINDOW_SECONDS = 60.0
+MAX_TRACKED_ADDRESSES = 10_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,42 @@ def cross_site_browser_request(headers: Headers, secure: bool) -> bool:
     if headers.get("sec-fetch-site") == "cross-site":
         return True
     return "origin" in headers and not same_origin(headers, secure)
+
+
+class JoinThrottle:
+    """Slows join-code guessing: after a few wrong codes from one address, a pause."""
+
+    def __init__(
+        self,
+        attempts: int = JOIN_ATTEMPTS,
+        window: float = JOIN_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._attempts = attempts
+        self._window = window
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, address: str) -> int:
+        """Seconds this address must wait before trying again (0: it may try now)."""
+        failures = self._recent(address)
+        if len(failures) < self._attempts:
+            return 0
+        return max(1, math.ceil(failures[0] + self._window - self._clock()))
+
+    def failed(self, address: str) -> None:
+        self._recent(address).append(self._clock())
+
+    def succeeded(self, address: str) -> None:
+        self._failures.pop(address, None)
+
+    def _recent(self, address: str) -> deque[float]:
+        failures = self._failures.setdefault(address, deque())
+        while failures and failures[0] < self._clock() - self._window:
+            failures.popleft()
+        if len(self._failures) > MAX_TRACKED_ADDRESSES:  # bounded memory under a flood
+            self._failures = {address: failures}
+        return failures
 
 
 def _read_or_create(path: Path, make: Callable[[], str]) -> str:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import re
+import socket
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .auth import load_or_create_credentials
 from .lan import lan_addresses
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .timing import is_time_zone
+from .tls import ensure_certificate
 
 TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
 
@@ -50,6 +52,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--join-code", help="facilitator join code (default: made on first run and kept)"
     )
     parser.add_argument(
+        "--https",
+        action="store_true",
+        help="serve HTTPS with a certificate made on first run (tablets get Wake Lock)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another host name tablets use to reach this server (repeatable)",
+    )
+    parser.add_argument(
         "--button-offline-after",
         type=float,
         default=BUTTON_OFFLINE_GRACE_SECONDS,
@@ -71,7 +85,12 @@ def serve(argv: list[str]) -> int:
     db_path = args.db.resolve()
     credentials = load_or_create_credentials(db_path.parent, args.join_code)
     hosts = lan_addresses() if args.host in ("0.0.0.0", "::") else [args.host]
-    urls = [f"http://{host}:{args.port}" for host in hosts or ["127.0.0.1"]]
+    scheme = "https" if args.https else "http"
+    urls = [f"{scheme}://{host}:{args.port}" for host in hosts or ["127.0.0.1"]]
+    cert_file = key_file = None
+    if args.https:
+        cert_file, key_file = ensure_certificate(db_path.parent, hosts)
+        print(f"roomlive: HTTPS certificate (trust it on each tablet): {cert_file}", flush=True)
     settings = Settings(
         db_path=db_path,
         credentials=credentials,
@@ -80,6 +99,7 @@ def serve(argv: list[str]) -> int:
         test_clock=args.test_clock,
         button_offline_after=args.button_offline_after,
         default_timezone=server_time_zone(),
+        allowed_hosts=allowed_hosts(hosts, args.allow_host),
     )
     if args.test_clock:
         print("roomlive: TEST CLOCK ON: anyone can move this server's clock; never use in a room")
@@ -97,11 +117,21 @@ def serve(argv: list[str]) -> int:
         ws_ping_timeout=WS_PING_SECONDS,
         access_log=False,
         log_level="info",
+        ssl_certfile=cert_file,
+        ssl_keyfile=key_file,
     )
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())
     uvicorn.Server(config).run()
     return 0
+
+
+def allowed_hosts(addresses: list[str], extra: list[str]) -> tuple[str, ...]:
+    """Host names a browser may use to reach us; others are refused (DNS-rebinding guard)."""
+    name = socket.gethostname()
+    return tuple(
+        dict.fromkeys([*addresses, "127.0.0.1", "localhost", "::1", name, f"{name}.local", *extra])
+    )
 
 
 def server_time_zone() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -34,6 +35,15 @@ class Socket:
         message = await asyncio.wait_for(self.socket.recv(), RECEIVE_TIMEOUT_SECONDS)
         assert isinstance(message, str)
         return message
+
+    async def collect(self, seconds: float) -> list[str]:
+        """Every message that arrives within `seconds`."""
+        messages: list[str] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while True:
+                    messages.append(await self.receive())
+        return messages
 
     async def receive_until(self, pattern: str) -> str:
         """Read pushed messages until one matches; fail if none does in time."""

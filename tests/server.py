@@ -33,14 +33,15 @@ class Server:
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{self.scheme.replace('http', 'ws')}://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
         self.log_path = self.db_path.parent / f"server-{self.port}.log"
@@ -68,7 +69,8 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                # verify=False: only to see that it is up; tests check the certificate themselves.
+                if httpx.get(f"{self.url}/healthz", timeout=1.0, verify=False).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

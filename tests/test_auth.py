@@ -53,3 +53,20 @@ def test_origin_must_be_the_served_host() -> None:
     assert auth.cross_site_browser_request(
         Headers({"host": "h", "sec-fetch-site": "cross-site"}), False
     )
+
+
+def test_join_guessing_is_throttled_per_address() -> None:
+    now = [0.0]
+    throttle = auth.JoinThrottle(attempts=3, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert throttle.retry_after("10.0.0.9") == 0
+        throttle.failed("10.0.0.9")
+    assert throttle.retry_after("10.0.0.9") == 60
+    assert throttle.retry_after("10.0.0.7") == 0
+    now[0] = 30.5
+    assert throttle.retry_after("10.0.0.9") == 30
+    now[0] = 60.5
+    assert throttle.retry_after("10.0.0.9") == 0
+    throttle.failed("10.0.0.9")
+    throttle.succeeded("10.0.0.9")
+    assert throttle.retry_after("10.0.0.9") == 0

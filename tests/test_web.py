@@ -206,8 +206,7 @@ async def test_a_second_session_is_created_from_the_home_page_and_runs_apart(roo
     await room.press(sessions[sid]["participants"][2]["token"])
 
     assert "Xia" in await new_tablet.receive_until("needs support")
-    with pytest.raises(TimeoutError):
-        await demo_tablet.receive()
+    assert not [m for m in await demo_tablet.collect(1.0) if "Xia" in m or "needs support" in m]
 
 
 async def test_a_bad_new_session_form_keeps_what_was_typed_and_says_why(room: Room) -> None:

@@ -30,6 +30,7 @@ class Services:
     credentials: auth.Credentials
     base_url: str
     default_timezone: str
+    throttle: auth.JoinThrottle
 
 
 def services(conn: HTTPConnection) -> Services:

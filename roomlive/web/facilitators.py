@@ -50,13 +50,22 @@ async def join(request: Request) -> Response:
     except BadInput as bad:
         return page(request, "join.html", 400, next="/", name="", code="", error=str(bad))
     target = safe_next(form.get("next"))
+    address = request.client.host if request.client else "unknown"
+    wait = svc.throttle.retry_after(address)
+    if wait:
+        error = f"Too many wrong codes from this device. Try again in {wait} seconds."
+        refused = page(request, "join.html", 429, next=target, name="", code="", error=error)
+        refused.headers["retry-after"] = str(wait)
+        return refused
     name = auth.clean_facilitator_name(form.get("name", ""))
     if name is None:
         error = f"Enter your name (at most {auth.MAX_FACILITATOR_NAME} characters)."
         return page(request, "join.html", 400, next=target, name="", code="", error=error)
     if not auth.code_matches(svc.credentials.join_code, form.get("code", "")):
+        svc.throttle.failed(address)
         error = "That join code is not right."
         return page(request, "join.html", 403, next=target, name=name, code="", error=error)
+    svc.throttle.succeeded(address)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         auth.COOKIE_NAME,
