@@ -45,6 +45,7 @@ SAMPLES: list[e.Event] = [
     e.PhaseExtended(at=26, by="Sam", minutes=5),
     e.PlanChanged(at=27, by="Sam", phases=(Phase("Peak", 40, "Deep"), Phase("Rest", 20))),
     e.AutoAdvanceSet(at=28, by="Sam", on=True),
+    e.PresetSaved(at=28.5, by="Sam", name="Long peak", phases=(Phase("Peak", 50, "Deep"),)),
     e.DoseRecorded(at=29, by="Sam", pid="p1", kind=DoseKind.BOOSTER),
     e.VitalsRecorded(at=30, by="Sam", pid="p1", systolic=150, diastolic=95, hr=None, spo2=97),
     e.NoteSet(at=31, by="Sam", pid="p1", text="nauseous, <b>bucket</b>"),

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import facilitators as f
 from . import participants as p
+from . import review as r
 from .common import Services, services
 from .testing import advance_clock
 
@@ -38,6 +39,15 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
         Route("/sessions", f.create_session, methods=["POST"]),
         Route("/s/{sid}", f.dashboard),
         Route("/s/{sid}/cards", f.cards),
+        Route("/s/{sid}/review", r.review),
+        Route("/s/{sid}/replay", r.replay),
+        Route("/s/{sid}/export.csv", r.export_csv),
+        Route("/s/{sid}/export.json", r.export_json),
+        Route("/s/{sid}/summary", r.summary),
+        Route("/s/{sid}/purge", r.purge_page, methods=["GET"]),
+        Route("/s/{sid}/purge", r.purge, methods=["POST"]),
+        Route("/import", r.import_page, methods=["GET"]),
+        Route("/import", r.import_export, methods=["POST"]),
         Route("/s/{sid}/commands", f.facilitator_commands, methods=["POST"]),
         Route("/s/{sid}/devices/{device}/find", f.find_tablet, methods=["POST"]),
         Route("/s/{sid}/settings", f.settings_page),

@@ -1,0 +1,200 @@
+"""After the session: the review (timeline, figures, replay), exports, import and purge.
+
+Every endpoint needs the facilitator cookie; every POST must come from a roomlive page.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import auth
+from .. import events as e
+from ..apply import fold
+from ..decide import DomainError
+from ..export import BadExport, Row, parse_export, rows, to_csv, to_json
+from ..inputs import BadInput
+from ..model import Session
+from ..review import clock_time, duration, figures, final_state, local
+from ..timeline import layout
+from .common import error_page, facilitator, login_redirect, page, read_form, secure, services
+
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+SAFE_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HELPERS: dict[str, Any] = {"duration": duration, "clock_time": clock_time, "local": local}
+
+
+async def _log(request: Request) -> tuple[str, list[e.Event]] | Response:
+    """The session's id and events, or the response to give instead."""
+    if facilitator(request) is None:
+        return login_redirect(request)
+    sid = request.path_params["sid"]
+    events = await services(request).rooms.session_log(sid)
+    if not events:
+        return error_page(request, 404, "No such session", "This session is not on this server.")
+    return sid, events
+
+
+async def review(request: Request) -> Response:
+    found = await _log(request)
+    if isinstance(found, Response):
+        return found
+    _, events = found
+    context = await run_in_threadpool(_review_context, events)  # a long log: not on the loop
+    return page(request, "review.html", **context, **HELPERS)
+
+
+def _review_context(events: Sequence[e.Event]) -> dict[str, Any]:
+    timeline = layout(events)
+    return {
+        "session": final_state(events),
+        "timeline": timeline,
+        "figures": figures(events),
+        "moments": sorted({math.ceil(ev.at) for ev in events if timeline.start <= ev.at}),
+    }
+
+
+async def replay(request: Request) -> Response:
+    """The dashboard's regions as they were at `at` (epoch seconds), folded from the log."""
+    if facilitator(request) is None:
+        return Response("Join again: your sign-in has expired.", 401)
+    events = await services(request).rooms.session_log(request.path_params["sid"])
+    if not events:
+        return Response("This session is not on this server.", 404)
+    try:
+        at = float(request.query_params.get("at", ""))
+    except ValueError:
+        return Response("`at` must be a time in epoch seconds.", 400)
+    state = await run_in_threadpool(_state_at, events, at)
+    moment = max(at, state.created_at)
+    html = services(request).views.snapshot(state, moment, None)
+    return Response(html, media_type="text/html", headers={"cache-control": "no-store"})
+
+
+def _state_at(events: Sequence[e.Event], at: float) -> Session:
+    """The state folded from the log's prefix up to `at` (a prefix: a claim needs its request)."""
+    return fold(itertools.takewhile(lambda ev: ev.at <= at, events)) or final_state(events[:1])
+
+
+def _attachment(sid: str, events: Sequence[e.Event], suffix: str) -> dict[str, str]:
+    state = final_state(events)
+    day = local(state.created_at, state.timezone).strftime("%Y-%m-%d")
+    name = f"roomlive-{day}-{sid}.{suffix}"
+    return {"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"}
+
+
+async def export_csv(request: Request) -> Response:
+    found = await _log(request)
+    if isinstance(found, Response):
+        return found
+    sid, events = found
+    headers = _attachment(sid, events, "csv")
+    text = await run_in_threadpool(to_csv, events)
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+async def export_json(request: Request) -> Response:
+    found = await _log(request)
+    if isinstance(found, Response):
+        return found
+    sid, events = found
+    records = await services(request).rooms.session_records(sid)
+    headers = _attachment(sid, events, "json")
+    text = await run_in_threadpool(to_json, sid, records)
+    return Response(text, media_type="application/json", headers=headers)
+
+
+async def summary(request: Request) -> Response:
+    """The printable per-participant summary for the clinic's records."""
+    found = await _log(request)
+    if isinstance(found, Response):
+        return found
+    _, events = found
+    context = await run_in_threadpool(_summary_context, events)
+    return page(request, "summary.html", **context, **HELPERS)
+
+
+def _summary_context(events: Sequence[e.Event]) -> dict[str, Any]:
+    state = final_state(events)
+    by_pid: dict[str, list[Row]] = {pid: [] for pid in state.participants}
+    for row in rows(events):
+        if row.pid in by_pid:
+            by_pid[row.pid].append(row)
+    return {"session": state, "rows": by_pid, "figures": figures(events)}
+
+
+async def purge_page(request: Request) -> Response:
+    found = await _log(request)
+    if isinstance(found, Response):
+        return found
+    _, events = found
+    return _purge_form(request, events, "")
+
+
+def _purge_form(request: Request, events: Sequence[e.Event], error: str) -> Response:
+    state = final_state(events)
+    status = 400 if error else 200
+    return page(
+        request, "purge.html", status, session=state, count=len(events), error=error, **HELPERS
+    )
+
+
+async def purge(request: Request) -> Response:
+    who = facilitator(request)
+    if who is None:
+        return login_redirect(request)
+    if auth.cross_site_browser_request(request.headers, secure(request)):
+        return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
+    found = await _log(request)
+    if isinstance(found, Response):
+        return found
+    sid, events = found
+    try:
+        form = await read_form(request)
+    except BadInput as error:
+        return _purge_form(request, events, str(error).capitalize() + ".")
+    state = final_state(events)
+    if " ".join(form.get("confirm", "").split()).casefold() != state.name.casefold():
+        return _purge_form(request, events, "Type the session's name exactly to confirm.")
+    try:
+        count = await services(request).rooms.purge(sid, who)
+    except DomainError as error:
+        return _purge_form(request, events, str(error).capitalize() + ".")
+    message = f"{count} events of “{state.name}” were deleted. The audit log records the purge."
+    return page(request, "error.html", title="Session purged", message=message, link="/")
+
+
+async def import_page(request: Request) -> Response:
+    if facilitator(request) is None:
+        return login_redirect(request)
+    return page(request, "import.html")
+
+
+async def import_export(request: Request) -> Response:
+    """A JSON export in the body; answers {"sid", "review"} or {"error"}."""
+    who = facilitator(request)
+    if who is None:
+        return JSONResponse({"error": "join first: facilitator cookie missing or expired"}, 401)
+    if auth.cross_site_browser_request(request.headers, secure(request)):
+        return JSONResponse({"error": "refused: this did not come from a roomlive page"}, 403)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
+            return JSONResponse({"error": f"the file is larger than {MAX_IMPORT_BYTES} bytes"}, 413)
+    try:
+        wanted, events = await run_in_threadpool(parse_export, body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return JSONResponse({"error": "the file is not UTF-8 text"}, 400)
+    except BadExport as error:
+        return JSONResponse({"error": str(error)}, 400)
+    wanted = wanted if SAFE_SID.fullmatch(wanted) else ""
+    sid = await services(request).rooms.import_session(wanted, events, who)
+    return JSONResponse({"sid": sid, "review": f"/s/{sid}/review"}, 201)
