@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.browser_support import chromium
 from tests.clients import Room
 from tests.server import Server
 
@@ -31,3 +33,10 @@ async def room(server: Server) -> AsyncIterator[Room]:
         yield people
     finally:
         await people.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module (see tests/browser_support.py)."""
+    with chromium() as launched:
+        yield launched
