@@ -33,9 +33,49 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { toast.className = "toast"; }, TOAST_MS);
   }
-  document.addEventListener("htmx:error", function () {
-    showToast("Not sent: no connection to the roomlive server.");
+  // A command that could not reach the server waits (with its idempotency key) and is sent
+  // when the connection returns; the server refuses it if it has gone stale meanwhile (say, a
+  // claim on a request a colleague resolved), and the refusal says why.
+  var OUTBOX_MAX_AGE_MS = 2 * 60 * 1000;
+  var outbox = [];
+  document.addEventListener("htmx:error", function (evt) {
+    var request = evt.detail.ctx && evt.detail.ctx.request;
+    if (request && request.method === "POST" && request.headers["Idempotency-Key"]) {
+      outbox.push({
+        action: request.action,
+        body: String(request.body || ""),
+        headers: Object.assign(
+          { "Content-Type": "application/x-www-form-urlencoded" }, request.headers),
+        at: Date.now()
+      });
+      showToast("Not sent yet: no connection. It will be sent when the connection returns.");
+    } else {
+      showToast("Not sent: no connection to the roomlive server.");
+    }
   });
+  function toastText(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    return (holder.content.textContent || "").trim();
+  }
+  function flushOutbox() {
+    var waiting = outbox;
+    outbox = [];
+    waiting.forEach(function (item) {
+      if (Date.now() - item.at > OUTBOX_MAX_AGE_MS) {
+        showToast("Dropped a command made more than two minutes ago, while offline.");
+        return;
+      }
+      fetch(item.action, {
+        method: "POST", body: item.body, headers: item.headers, credentials: "same-origin"
+      }).then(function (response) {
+        return response.text().then(function (text) {
+          if (response.status >= 400) showToast(toastText(text) || "Not done.");
+          else showInfo("Sent what you did while offline.");
+        });
+      }, function () { outbox.push(item); });
+    });
+  }
   document.addEventListener("htmx:after:swap", function () {
     var toast = document.getElementById("toast");
     if (toast && toast.classList.contains("show")) {
@@ -135,7 +175,10 @@
     var topbar = document.getElementById("topbar");
     if (topbar && !synced) offsetSeconds = parseFloat(topbar.dataset.renderedAt) - Date.now() / 1000;
   }
-  document.addEventListener("htmx:ws:after:connection", function () { syncClock(); });
+  document.addEventListener("htmx:ws:after:connection", function () {
+    syncClock();
+    flushOutbox();
+  });
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function mmss(s) { s = Math.max(0, Math.floor(s)); return Math.floor(s / 60) + ":" + pad(s % 60); }
