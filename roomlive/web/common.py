@@ -7,11 +7,12 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import auth
 from ..hub import Hub
 from ..inputs import BadInput
+from ..model import Session
 from ..render import Views
 from ..rooms import Rooms
 
@@ -84,6 +85,17 @@ async def read_form(request: Request) -> dict[str, str]:
     except (UnicodeDecodeError, ValueError):
         raise BadInput("the form is not valid UTF-8 URL-encoded data") from None
     return dict(pairs)
+
+
+def facilitator_session(request: Request) -> tuple[str, Session] | Response:
+    """Who is asking and the session named in the path, or the response to give instead."""
+    who = facilitator(request)
+    if who is None:
+        return login_redirect(request)
+    session = services(request).rooms.session(request.path_params["sid"])
+    if session is None:
+        return error_page(request, 404, "No such session", "This session is not on this server.")
+    return who, session
 
 
 def public_base_url(conn: HTTPConnection) -> str:

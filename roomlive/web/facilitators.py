@@ -25,6 +25,7 @@ from .common import (
     CLOSE_LOGIN_REQUIRED,
     error_page,
     facilitator,
+    facilitator_session,
     login_redirect,
     page,
     public_base_url,
@@ -122,14 +123,11 @@ async def create_session(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    who = facilitator(request)
-    if who is None:
-        return login_redirect(request)
+    found = facilitator_session(request)
+    if isinstance(found, Response):
+        return found
+    who, session = found
     svc = services(request)
-    session = svc.rooms.session(request.path_params["sid"])
-    if session is None:
-        message = "This session does not exist on this server."
-        return error_page(request, 404, "No such session", message)
     return page(
         request,
         "dashboard.html",
@@ -144,12 +142,11 @@ async def dashboard(request: Request) -> Response:
 
 async def settings_page(request: Request) -> Response:
     """Before (or during) a session: the plan, presets, flags, interval, vitals limits."""
-    if facilitator(request) is None:
-        return login_redirect(request)
+    found = facilitator_session(request)
+    if isinstance(found, Response):
+        return found
+    session = found[1]
     svc = services(request)
-    session = svc.rooms.session(request.path_params["sid"])
-    if session is None:
-        return error_page(request, 404, "No such session", "This session does not exist.")
     presets = {key: PRESET_LABELS.get(key, key) for key in svc.rooms.presets()}
     rows = [*session.phases, *([None] * (MAX_PLAN_ROWS - len(session.phases)))]
     return page(request, "settings.html", session=session, presets=presets, rows=rows)
@@ -157,12 +154,11 @@ async def settings_page(request: Request) -> Response:
 
 async def cards(request: Request) -> Response:
     """Print-ready pairing cards: one QR code per mat, and one that joins a tablet."""
-    if facilitator(request) is None:
-        return login_redirect(request)
+    found = facilitator_session(request)
+    if isinstance(found, Response):
+        return found
+    session = found[1]
     svc = services(request)
-    session = svc.rooms.session(request.path_params["sid"])
-    if session is None:
-        return error_page(request, 404, "No such session", "This session does not exist.")
     base = public_base_url(request)
     join_url = f"{base}/join?next=/s/{session.sid}&code={svc.credentials.join_code}"
     return page(request, "cards.html", session=session, base_url=base, join_url=join_url)
