@@ -17,11 +17,14 @@ from . import events as e
 from .apply import apply
 from .commands import Command, Tick
 from .decide import decide
+from .export import rebrand
 from .hub import Hub
+from .inputs import new_id, new_token
 from .model import Participant, Phase, Session
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
 from .presets import PRESETS
 from .render import Region, Views
+from .rules import DomainError
 from .store import DuplicateCommand, EventStore
 from .timing import likely_phase, overdue, vitals_due
 
@@ -206,7 +209,6 @@ class Rooms:
         self._hub.publish(facilitator_channel(sid), fragment)
 
     # --- after the session: the review reads the log; an import adds one; a purge removes one.
-    # (Imports are local to these methods so that the rest of this module stays as it was.)
 
     async def session_log(self, sid: str) -> list[e.Event]:
         """One session's events as logged, oldest first (for review, replay and export)."""
@@ -222,8 +224,6 @@ class Rooms:
         It keeps its id unless that is taken on this server; its button links are new (and dead,
         since the session has ended).
         """
-        from .export import rebrand
-        from .inputs import new_id, new_token
 
         async with self._writer:
             sid = wanted_sid if wanted_sid and wanted_sid not in self._sessions else new_id()
@@ -237,7 +237,6 @@ class Rooms:
 
     async def purge(self, sid: str, by: str) -> int:
         """Delete an ended session's events for good; the audit log records that it happened."""
-        from .rules import DomainError
 
         async with self._writer:
             session = self._sessions.get(sid)
