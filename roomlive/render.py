@@ -162,6 +162,10 @@ class Views:
         regions += [Region.tile(p.pid) for p in session.by_mat()]
         return self.fragments(session, regions, now, presence)
 
+    def sheet(self, session: Session, pid: str, now: float) -> str:
+        """A mat's action sheet: fetched when a tablet opens it, not pushed with every tile."""
+        return str(self.regions.sheet(session, session.participants[pid], now))
+
     def participant_status(self, session: Session, pid: str) -> str:
         return str(self.regions.assist_status(session, session.participants[pid], True))
 

@@ -221,8 +221,27 @@
   }
 
   // --- the participant sheet: which tile is open survives the tile being replaced -----------
+  // The sheet of the open mat is fetched when it opens, and again whenever a push redraws
+  // that mat's tile, so it always shows the current state without riding along every push.
   var openPid = null;
+  var sheetTile = null;
+  function loadSheet() {
+    var sheet = document.getElementById("sheet");
+    var live = document.getElementById("live");
+    if (!sheet || !live) return;
+    sheet.hidden = openPid === null;
+    sheetTile = openPid ? document.getElementById("mat-" + openPid) : null;
+    if (openPid) {
+      var url = live.getAttribute("hx-ws:connect").replace(/\/ws$/, "/mats/" + openPid + "/sheet");
+      htmx.ajax("GET", url, { target: "#sheet", swap: "innerHTML" });
+    } else {
+      sheet.replaceChildren();
+    }
+  }
   function markOpenSheet() {
+    var wanted = openPid ? document.getElementById("mat-" + openPid) : null;
+    var sheet = document.getElementById("sheet");
+    if (wanted !== sheetTile || (sheet && sheet.hidden !== (openPid === null))) loadSheet();
     document.querySelectorAll(".tile.open").forEach(function (t) { t.classList.remove("open"); });
     if (openPid) {
       var tile = document.getElementById("mat-" + openPid);

@@ -148,7 +148,7 @@ def test_the_phone_follows_its_request_to_the_claim(scene: Scene) -> None:
     expect(tile).to_have_class(has_class("request-open"), timeout=PUSH_TIMEOUT_MS)
 
     tile.locator(".tile-face").click()  # the mat's sheet, as a facilitator at the tile would
-    tile.locator(".sheet").get_by_role("button", name="I'm on it").click()
+    sam.locator("#sheet").get_by_role("button", name="I'm on it").click()
     expect(status).to_have_attribute("data-state", "claimed", timeout=PUSH_TIMEOUT_MS)
     expect(status).to_contain_text("Sam is coming")
     expect(tile.locator(".tile-request")).to_have_text("Sam is on it")

@@ -61,9 +61,13 @@ def test_a_tile_across_the_change_shows_local_times_and_minutes_since_the_dose()
     )
     session = replace(session, timezone=BERLIN)
     now = dosed + 50 * 60  # 02:30 CET, the second time the clock reads 02:30
-    tile = Views(TEMPLATES).fragments(session, [Region.tile("p1")], now, None)
-    assert "dosed 02:40" in tile  # the first 02:40, CEST
-    assert "checked 02:10 by Kim" in tile  # the clocks went back meanwhile
+    views = Views(TEMPLATES)
+    tile, sheet = (
+        views.fragments(session, [Region.tile("p1")], now, None),
+        views.sheet(session, "p1", now),
+    )
+    assert "dosed 02:40" in sheet  # the first 02:40, CEST
+    assert "checked 02:10 by Kim" in sheet  # the clocks went back meanwhile
     assert f'data-since="{dosed}">50 min' in tile
 
 

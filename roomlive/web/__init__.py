@@ -51,6 +51,7 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
         Route("/s/{sid}/commands", f.facilitator_commands, methods=["POST"]),
         Route("/s/{sid}/devices/{device}/find", f.find_tablet, methods=["POST"]),
         Route("/s/{sid}/settings", f.settings_page),
+        Route("/s/{sid}/mats/{pid}/sheet", f.mat_sheet),
         Route("/time", time_now),
         WebSocketRoute("/s/{sid}/ws", f.facilitator_socket),
         Route("/p/{token}", p.participant_page),

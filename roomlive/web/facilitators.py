@@ -140,6 +140,18 @@ async def dashboard(request: Request) -> Response:
     )
 
 
+async def mat_sheet(request: Request) -> Response:
+    found = facilitator_session(request)
+    if isinstance(found, Response):
+        return found
+    session = found[1]
+    pid = request.path_params["pid"]
+    if pid not in session.participants:
+        return error_page(request, 404, "No such mat", "This participant is not in the session.")
+    svc = services(request)
+    return HTMLResponse(svc.views.sheet(session, pid, svc.rooms.clock()))
+
+
 async def settings_page(request: Request) -> Response:
     """Before (or during) a session: the plan, presets, flags, interval, vitals limits."""
     found = facilitator_session(request)
