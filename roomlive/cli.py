@@ -19,6 +19,7 @@ from .lan import lan_addresses
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .timing import is_time_zone
 from .tls import ensure_certificate
+from .wsproto import AbortStalledPeers
 
 TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
 
@@ -110,7 +111,7 @@ def serve(argv: list[str]) -> int:
         create_app(settings),
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
+        ws=AbortStalledPeers,
         ws_max_size=WS_MAX_SIZE_BYTES,
         ws_per_message_deflate=False,
         ws_ping_interval=WS_PING_SECONDS,

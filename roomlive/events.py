@@ -308,7 +308,9 @@ def decode(type_name: str, data: str) -> Event:
     return typing.cast(Event, _build(cls, json.loads(data)))
 
 
-def _build(cls: type[Any], raw: dict[str, Any]) -> Any:
+def _build(cls: type[Any], raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ValueError(f"expected an object for {cls.__name__}, got {type(raw).__name__}")
     hints = _hints(cls)
     return cls(**{name: _convert(hints[name], value) for name, value in raw.items()})
 
@@ -326,6 +328,8 @@ def _convert(hint: Any, value: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin is tuple:
         (item_hint, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list, got {type(value).__name__}")
         return tuple(_convert(item_hint, item) for item in value)
     if origin in (typing.Union, types.UnionType):
         return value

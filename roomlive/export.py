@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import json
+import math
 import re
 import types
 import typing
@@ -19,14 +21,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import commands as c
 from . import events as e
 from .apply import apply
+from .decide import decide
 from .model import Session
 from .review import local
+from .rules import DomainError
 
 SCHEMA = "roomlive-events"
 VERSION = 1
 MAX_IMPORT_EVENTS = 200_000
+MAX_NUMBER = 2**53  # larger numbers do not survive SQLite and JSON unchanged
+EARLIEST_TIME = 946_684_800.0  # 2000-01-01 UTC
+LATEST_TIME = 7_258_118_400.0  # 2200-01-01 UTC
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ("local time", "journey clock", "event", "mat", "participant", "by", "details")
 QUIET_FIELDS = {"at", "by", "pid", "rid", "sid", "token", "participants"}
@@ -163,9 +171,9 @@ def _blank(data: dict[str, Any]) -> dict[str, Any]:
 def parse_export(text: str) -> tuple[str, list[e.Event]]:
     """(the exported session id, its events), checked to replay cleanly; or BadExport."""
     try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise BadExport(f"the file is not JSON ({error})") from None
+        document = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        raise BadExport(f"the file is not JSON roomlive can read ({error})") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise BadExport(f'the file is not a roomlive export (no "schema": "{SCHEMA}")')
     if document.get("version") != VERSION:
@@ -219,15 +227,26 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint is type(None):
         return value is None
     if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        plain = isinstance(value, int | float) and not isinstance(value, bool)
+        return plain and math.isfinite(value) and abs(value) < MAX_NUMBER
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_NUMBER
     return isinstance(value, hint) if isinstance(hint, type) else True
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number roomlive can store")
+
+
 def _check_replays(events: Sequence[e.Event]) -> None:
-    if not isinstance(events[0], e.SessionCreated):
+    created = events[0]
+    if not isinstance(created, e.SessionCreated):
         raise BadExport("the first event must be the session's creation")
+    fields = {f.name: getattr(created, f.name) for f in dataclasses.fields(c.CreateSession)}
+    try:  # the same rules as creating a session here
+        decide(None, c.CreateSession(**fields), created.at)
+    except DomainError as error:
+        raise BadExport(f"the session cannot be created here: {error}") from None
     state: Session | None = None
     for number, event in enumerate(events, start=1):
         if number > 1 and isinstance(event, e.SessionCreated):
@@ -238,6 +257,11 @@ def _check_replays(events: Sequence[e.Event]) -> None:
             name = type(event).__name__
             message = f"event {number} ({name}) does not fit the events before it: {error}"
             raise BadExport(message) from None
+    times = [event.at for event in events]
+    if any(later < earlier for earlier, later in itertools.pairwise(times)):
+        raise BadExport("the events are not in time order")
+    if not all(EARLIEST_TIME <= at <= LATEST_TIME for at in times):
+        raise BadExport("an event's time is outside the years 2000 to 2200")
 
 
 def rebrand(

@@ -22,7 +22,7 @@ MAX_MAT = 99
 PARTICIPANT_LINE = re.compile(r"^\s*(\d{1,3})\s*[.,:;)\-\u2013]?\s*(.+?)\s*$")
 
 FACILITATOR_KINDS = (RequestKind.WATCH, RequestKind.BACKUP)
-MAX_NUMBER_DIGITS = 5
+NUMBER = re.compile(r"[0-9]{1,5}")  # ASCII digits only: "²".isdigit() is true
 MAX_PLAN_ROWS = 16
 MAX_PRESET_NAME = 40
 
@@ -218,7 +218,7 @@ def _choice(form: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str
 
 def _number(form: Mapping[str, str], name: str) -> int:
     value = _field(form, name).strip()
-    if not value.isdigit() or len(value) > MAX_NUMBER_DIGITS:
+    if not NUMBER.fullmatch(value):
         raise BadInput(f"the field '{name}' must be a whole number")
     return int(value)
 
