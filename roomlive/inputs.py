@@ -41,7 +41,9 @@ def new_token() -> str:
 
 def command_key(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str:
     """The client's idempotency key (header, or `key` in the query), or a fresh one if none."""
-    key = headers.get(IDEMPOTENCY_HEADER) or (query or {}).get(IDEMPOTENCY_QUERY)
+    key = headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        key = (query or {}).get(IDEMPOTENCY_QUERY)
     if key is None:
         return "server-" + new_id()
     if not KEY_PATTERN.fullmatch(key):

@@ -91,6 +91,8 @@ def test_idempotency_keys_are_checked_or_made() -> None:
     with pytest.raises(BadInput, match="idempotency key must be 8 to 64"):
         command_key({"idempotency-key": "short"})
     assert command_key({}, {"key": "from-the-query"}) == "from-the-query"
+    with pytest.raises(BadInput, match="idempotency key"):
+        command_key({"idempotency-key": ""})  # an empty key is a mistake, not "no key"
 
 
 def test_facilitator_raises_and_reissues_get_fresh_ids() -> None:
