@@ -97,13 +97,19 @@
       }
       return;
     }
-    if (bannerTimer === null) {
-      bannerTimer = setTimeout(function () {
-        var banner = document.getElementById("reconnecting");
-        if (banner) banner.hidden = false;
-      }, RECONNECT_BANNER_DELAY_MS);
-    }
+    bannerSoon(RECONNECT_BANNER_DELAY_MS);
   });
+  // The banner, after `delay` ms unless a connection opens first.
+  function bannerSoon(delay) {
+    document.body.classList.add("offline");
+    if (bannerTimer !== null) return;
+    bannerTimer = setTimeout(function () {
+      var banner = document.getElementById("reconnecting");
+      if (banner) banner.hidden = false;
+    }, delay);
+  }
+  // The device knows it lost the network: no need to wait for the socket to notice.
+  window.addEventListener("offline", function () { bannerSoon(RECONNECT_BANNER_DELAY_MS); });
   document.addEventListener("htmx:ws:after:connection", function () {
     clearTimeout(bannerTimer);
     bannerTimer = null;
@@ -129,14 +135,20 @@
     if (socket && socket.readyState === WebSocket.OPEN && Date.now() - lastContact > SILENCE_MS) {
       lastContact = Date.now();
       socket.close(); // 1005: htmx reconnects
+      // On a dead network the close handshake cannot finish, so no close event comes (for a
+      // minute or more): the silence itself is reason enough for the banner, now.
+      bannerSoon(0);
     }
   }, 1000);
   // When the network comes back, reconnect now rather than after htmx's growing back-off.
   window.addEventListener("online", function () {
-    var socket = liveSocket();
-    if (!socket || socket.readyState === WebSocket.CLOSED) {
-      document.dispatchEvent(new Event("visibilitychange")); // hx-ws reopens a closed socket
-    }
+    var live = document.getElementById("live");
+    var connection = live && live._htmx && live._htmx.ws && live._htmx.ws.connection;
+    var socket = connection && connection.socket;
+    if (!connection || (socket && socket.readyState <= WebSocket.OPEN)) return; // connecting/open
+    clearTimeout(connection.timer); // else hx-ws's pending retry replaces the new socket later
+    connection.socket = null; // one stuck closing on the dead network is dropped, not awaited
+    document.dispatchEvent(new Event("visibilitychange")); // hx-ws opens a new socket now
   });
 
   // --- one time on every tablet: estimate this device's offset to the server clock ----------
@@ -444,7 +456,10 @@
     var zone = document.querySelector("[data-local-timezone]");
     if (zone && !zone.value && window.Intl) zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     noteTopbar();
-    if (document.getElementById("topbar")) syncClock();
+    if (document.getElementById("topbar")) {
+      syncClock();
+      setInterval(syncClock, SYNC_EVERY_MS);
+    }
     var tone = document.getElementById("tone-opt-in");
     if (tone) tone.checked = toneWanted();
     var ask = document.getElementById("ask");
