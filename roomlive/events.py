@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -311,30 +311,41 @@ def decode(type_name: str, data: str) -> Event:
 def _build(cls: type[Any], raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise ValueError(f"expected an object for {cls.__name__}, got {type(raw).__name__}")
-    hints = _hints(cls)
-    return cls(**{name: _convert(hints[name], value) for name, value in raw.items()})
+    converters = _converters(cls)
+    fields = {}
+    for name, value in raw.items():
+        convert = converters[name]  # KeyError: a field this event does not have
+        fields[name] = value if convert is None else convert(value)
+    return cls(**fields)
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+Converter = Callable[[Any], Any]
+_CONVERTERS: dict[type[Any], dict[str, Converter | None]] = {}
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _converters(cls: type[Any]) -> dict[str, Converter | None]:
+    """Per field, how to turn its JSON value back into its type (None: it already is). Cached:
+    replaying a long log on start-up decodes every event."""
+    if cls not in _CONVERTERS:
+        hints = typing.get_type_hints(cls)
+        _CONVERTERS[cls] = {name: _converter(hint) for name, hint in hints.items()}
+    return _CONVERTERS[cls]
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin is tuple:
+def _converter(hint: Any) -> Converter | None:
+    if typing.get_origin(hint) is tuple:
         (item_hint, _ellipsis) = typing.get_args(hint)
-        if not isinstance(value, list | tuple):
-            raise ValueError(f"expected a list, got {type(value).__name__}")
-        return tuple(_convert(item_hint, item) for item in value)
-    if origin in (typing.Union, types.UnionType):
-        return value
+        item = _converter(item_hint)
+
+        def to_tuple(value: Any) -> tuple[Any, ...]:
+            if not isinstance(value, list | tuple):
+                raise ValueError(f"expected a list, got {type(value).__name__}")
+            return tuple(value) if item is None else tuple(item(v) for v in value)
+
+        return to_tuple
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _build(hint, value)
+        dataclass_type = hint
+        return lambda value: _build(dataclass_type, value)
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
-    return value
+        return hint
+    return None

@@ -8,6 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def evolve(item: T, **changes: Any) -> T:
+    """A copy of a frozen dataclass with some fields changed: `dataclasses.replace` without
+    re-running `__init__`, which dominated replaying a long log on start-up."""
+    fields = item.__dict__
+    if not changes.keys() <= fields.keys():
+        raise TypeError(
+            f"{type(item).__name__} has no field {sorted(changes.keys() - fields.keys())}"
+        )
+    copied: T = object.__new__(type(item))
+    copied.__dict__.update(fields, **changes)
+    return copied
 
 
 class Status(StrEnum):

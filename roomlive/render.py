@@ -61,7 +61,7 @@ def hmmss(seconds: float) -> str:
 
 def minutes_ago(now: float, then: float | None) -> str:
     if then is None:
-        return "not yet"
+        return "not checked"
     return f"{max(0, int((now - then) // 60))} min"
 
 
