@@ -6,7 +6,7 @@ import pytest
 
 from roomlive import events as e
 from roomlive.apply import apply, fold
-from roomlive.model import Clock, Level, RequestState, Status
+from roomlive.model import Clock, Level, RequestState, Status, evolve
 from tests.test_decide import T0, session_after
 
 
@@ -111,3 +111,11 @@ def test_a_test_round_marks_who_has_tested_and_a_new_round_starts_over() -> None
 def test_a_reissued_token_replaces_the_old_one() -> None:
     state = session_after(e.TokenReissued(at=T0, by="Sam", pid="p1", token="fresh"))
     assert state.participants["p1"].token == "fresh"
+
+
+def test_evolve_copies_with_changes_and_refuses_unknown_fields() -> None:
+    clock = Clock(started_at=1.0)
+    later = evolve(clock, running=True)
+    assert (later.started_at, later.running, clock.running) == (1.0, True, False)
+    with pytest.raises(TypeError, match="no field"):
+        evolve(clock, runing=True)
