@@ -24,6 +24,7 @@ import multiprocessing
 import re
 import resource
 import secrets
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -87,6 +88,7 @@ class Plan:
     buttons: bool = True  # each device also holds its button page's websocket, as phones do
     drain_seconds: float = 5.0
     idle_seconds: float = 0.0  # first measure the server's CPU with everyone connected, no taps
+    rss_every_seconds: float = 0.0  # > 0: sample the server's resident memory this often (soak)
 
     @property
     def taps(self) -> int:
@@ -394,6 +396,7 @@ class RunResult:
     other_cpu_percent: float  # the machine's busy CPU not spent by the server or the generator
     window_seconds: float
     errors: list[str]
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MB)
 
     @property
     def ok(self) -> bool:
@@ -452,10 +455,12 @@ def run(
             machine_before, own_before = machine_busy_seconds(), cpu_seconds()
             cpu_before, loop_before = server.cpu_seconds(), server.main_thread_cpu_seconds()
             start = time.monotonic() + START_DELAY_SECONDS
+            sampler = RssSampler(server.pid, plan.rss_every_seconds, start)
             tapper_conn.send(start)
             tapped: TapperResult = expect(
                 tapper_conn, "result", plan.duration + PRESS_TIMEOUT_SECONDS + 60
             )
+            sampler.stop()
             if recorder is not None:
                 recorder.wait()
             expected = len(tapped.taps) * per_room
@@ -473,7 +478,34 @@ def run(
             others = machine - ours - sum(r.cpu_seconds for r in read)
         peak_rss = server.peak_rss_bytes()
     cpu_split = (cpu, loop_cpu, others, idle)
-    return summarise(kind, plan, tapped, read, tablet_rooms, cpu_split, window, peak_rss)
+    result = summarise(kind, plan, tapped, read, tablet_rooms, cpu_split, window, peak_rss)
+    result.rss_samples = sampler.samples
+    return result
+
+
+class RssSampler:
+    """Samples a process's resident memory (VmRSS) in a thread, for a soak run."""
+
+    def __init__(self, pid: int, every: float, start: float) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        if every > 0:
+            self._thread = threading.Thread(target=self._run, args=(pid, every, start), daemon=True)
+            self._thread.start()
+
+    def _run(self, pid: int, every: float, start: float) -> None:
+        status = Path(f"/proc/{pid}/status")
+        while not self._done.wait(every):
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    megabytes = int(line.split()[1]) / 1024
+                    self.samples.append((round(time.monotonic() - start, 1), megabytes))
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def summarise(
