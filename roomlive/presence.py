@@ -39,7 +39,7 @@ class Presence:
         self._on_change = on_change
         self._grace = grace
         self._connections: Counter[Key] = Counter()
-        self._online: set[Key] = set()
+        self._online: dict[str, set[str]] = {}  # session -> participants whose button is on
         self._pending: dict[Key, asyncio.TimerHandle] = {}
         self._tablets: dict[str, dict[str, str]] = {}  # session -> device -> facilitator name
 
@@ -57,7 +57,7 @@ class Presence:
         self._on_change(sid, None)
 
     def online(self, sid: str) -> frozenset[str]:
-        return frozenset(pid for (session, pid) in self._online if session == sid)
+        return frozenset(self._online.get(sid, ()))
 
     def connected(self, sid: str, pid: str) -> None:
         key = (sid, pid)
@@ -65,8 +65,9 @@ class Presence:
         pending = self._pending.pop(key, None)
         if pending is not None:
             pending.cancel()
-        if key not in self._online:
-            self._online.add(key)
+        online = self._online.setdefault(sid, set())
+        if pid not in online:
+            online.add(pid)
             self._on_change(sid, pid)
 
     def disconnected(self, sid: str, pid: str) -> None:
@@ -79,6 +80,8 @@ class Presence:
 
     def _expire(self, key: Key) -> None:
         self._pending.pop(key, None)
-        if key not in self._connections and key in self._online:
-            self._online.discard(key)
-            self._on_change(*key)
+        sid, pid = key
+        online = self._online.get(sid, set())
+        if key not in self._connections and pid in online:
+            online.discard(pid)
+            self._on_change(sid, pid)
