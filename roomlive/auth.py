@@ -30,6 +30,7 @@ MAX_FACILITATOR_NAME = 40
 JOIN_ATTEMPTS = 5
 JOIN_WINDOW_SECONDS = 60.0
 MAX_TRACKED_ADDRESSES = 10_000
+FETCH_SITES_ALLOWED = ("same-origin", "none")
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,18 @@ def same_origin(headers: Headers, secure: bool) -> bool:
 
 
 def cross_site_browser_request(headers: Headers, secure: bool) -> bool:
-    """A browser-sent request from another site (CSRF). Non-browser clients send no Origin."""
-    if headers.get("sec-fetch-site") == "cross-site":
-        return True
+    """A request a browser sent from another site (CSRF), by the Fetch Metadata model.
+
+    Every current engine sends `Sec-Fetch-Site` (Safari since 16.4) and it is what decides:
+    `same-origin` or `none` (typed or bookmarked) passes, anything else is refused. An older
+    browser sends only `Origin`, which must then be this host; `Origin: null` (a privacy
+    setting or an opaque origin) says nothing about where the request came from, so it is
+    refused too. A request with neither header is not from a browser (a hardware button, curl):
+    it cannot carry a victim's cookie, and the token or cookie it carries decides.
+    """
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site.lower() not in FETCH_SITES_ALLOWED
     return "origin" in headers and not same_origin(headers, secure)
 
 

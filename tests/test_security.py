@@ -58,7 +58,7 @@ async def test_pages_carry_a_strict_content_security_policy(room: Room) -> None:
     script = re.search(r"script-src ([^;]+)", policy)
     assert script and script.group(1).strip() == "'self'"
     assert "frame-ancestors 'none'" in policy
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 async def test_hostile_names_and_notes_are_escaped_everywhere(room: Room, server: Server) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from . import facilitators as f
+from . import homescreen
 from . import participants as p
 from . import review as r
 from .common import Services, services
@@ -31,6 +34,8 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
     return [
         *testing,
         Route("/", f.home),
+        Route("/favicon.ico", homescreen.favicon(Path(static_dir))),
+        Route("/manifest.webmanifest", homescreen.facilitator_manifest),
         Route("/join", f.join_page, methods=["GET"]),
         Route("/join", f.join, methods=["POST"]),
         Route("/healthz", health),
@@ -55,6 +60,7 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
         Route("/time", time_now),
         WebSocketRoute("/s/{sid}/ws", f.facilitator_socket),
         Route("/p/{token}", p.participant_page),
+        Route("/p/{token}/manifest.webmanifest", homescreen.participant_manifest),
         Route("/p/{token}/assist", p.press, methods=["POST"]),
         Route("/p/{token}/cancel", p.cancel, methods=["POST"]),
         WebSocketRoute("/p/{token}/ws", p.participant_socket),

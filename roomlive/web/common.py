@@ -11,14 +11,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import auth
 from ..hub import Hub
-from ..inputs import BadInput
+from ..inputs import MAX_PLAN_ROWS, BadInput
 from ..model import Session
 from ..render import Views
 from ..rooms import Rooms
 
 CLOSE_LOGIN_REQUIRED = 4401
 MAX_FORM_BYTES = 16 * 1024
-MAX_FORM_FIELDS = 20
+# The plan form is the largest: three fields a row, a few more for the action and preset name.
+MAX_FORM_FIELDS = 3 * MAX_PLAN_ROWS + 8
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
