@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -60,6 +61,12 @@ def error_page(conn: HTTPConnection, status_code: int, title: str, message: str)
     return page(conn, "error.html", status_code, title=title, message=message, link="/")
 
 
+def sentence(error: Exception) -> str:
+    """An error's message as a sentence; `str.capitalize` would lower-case names inside it."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 def toast(conn: HTTPConnection, status_code: int, message: str) -> HTMLResponse:
     kind = "error" if status_code >= 400 else "info"
     return page(conn, "_toast.html", status_code, message=message, kind=kind)
@@ -85,6 +92,10 @@ async def read_form(request: Request) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError):
         raise BadInput("the form is not valid UTF-8 URL-encoded data") from None
+    counts = Counter(name for name, _ in pairs)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:  # which one was meant? A silent pick once ran the wrong command
+        raise BadInput(f"the form sent {', '.join(repeated)} more than once")
     return dict(pairs)
 
 

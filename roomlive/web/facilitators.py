@@ -31,6 +31,7 @@ from .common import (
     public_base_url,
     read_form,
     secure,
+    sentence,
     services,
     toast,
 )
@@ -118,7 +119,7 @@ async def create_session(request: Request) -> Response:
         command = new_session_command(form, svc.rooms.presets(), svc.default_timezone)
         await services(request).rooms.execute(command.sid, command, command_key(request.headers))
     except (BadInput, DomainError) as error:
-        return new_session_form(request, form, str(error).capitalize() + ".")
+        return new_session_form(request, form, sentence(error))
     return RedirectResponse(f"/s/{command.sid}", status_code=303)
 
 

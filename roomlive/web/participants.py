@@ -15,7 +15,7 @@ from ..decide import DomainError
 from ..inputs import BadInput, command_key, new_id
 from ..model import Session
 from ..rooms import CLOSE_LINK_REVOKED, participant_channel
-from .common import error_page, page, secure, services, toast
+from .common import error_page, page, secure, sentence, services, toast
 
 
 async def participant_page(request: Request) -> Response:
@@ -45,7 +45,7 @@ async def button_command(request: Request, *, pressed: bool) -> Response:
     except BadInput as error:
         return toast(request, 400, f"Not understood: {error}.")
     except DomainError as error:
-        return toast(request, 409, f"{str(error).capitalize()}.")
+        return toast(request, 409, sentence(error))
     return HTMLResponse(services(request).views.participant_status(session, found[1].pid))
 
 

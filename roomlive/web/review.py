@@ -24,7 +24,16 @@ from ..inputs import BadInput
 from ..model import Session
 from ..review import clock_time, duration, figures, final_state, local
 from ..timeline import layout
-from .common import error_page, facilitator, login_redirect, page, read_form, secure, services
+from .common import (
+    error_page,
+    facilitator,
+    login_redirect,
+    page,
+    read_form,
+    secure,
+    sentence,
+    services,
+)
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 SAFE_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -159,14 +168,14 @@ async def purge(request: Request) -> Response:
     try:
         form = await read_form(request)
     except BadInput as error:
-        return _purge_form(request, events, str(error).capitalize() + ".")
+        return _purge_form(request, events, sentence(error))
     state = final_state(events)
     if " ".join(form.get("confirm", "").split()).casefold() != state.name.casefold():
         return _purge_form(request, events, "Type the session's name exactly to confirm.")
     try:
         count = await services(request).rooms.purge(sid, who)
     except DomainError as error:
-        return _purge_form(request, events, str(error).capitalize() + ".")
+        return _purge_form(request, events, sentence(error))
     message = f"{count} events of “{state.name}” were deleted. The audit log records the purge."
     return page(request, "error.html", title="Session purged", message=message, link="/")
 
