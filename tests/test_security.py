@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.clients import Room, key
+from tests.clients import Room, cookie_header, key
 from tests.server import JOIN_CODE, Server
 
 pytestmark = pytest.mark.anyio
@@ -119,3 +119,45 @@ def test_https_serves_with_a_certificate_kept_in_the_data_directory(https_server
         assert joined.status_code == 303
         assert "Secure" in joined.headers["set-cookie"]
     assert "HTTPS certificate" in https_server.log()
+
+
+FOREIGN_BROWSERS = {
+    "another site": {"sec-fetch-site": "cross-site", "origin": "http://evil.example"},
+    "another port of this host": {"sec-fetch-site": "same-site", "origin": "http://127.0.0.1:1"},
+    "an old browser on another site": {"origin": "http://evil.example"},
+    "an opaque origin": {"origin": "null"},
+}
+
+
+@pytest.mark.parametrize("sender", FOREIGN_BROWSERS)
+async def test_every_post_from_a_foreign_page_is_refused_and_changes_nothing(
+    room: Room, server: Server, sender: str
+) -> None:
+    sam = await room.facilitator("Sam")
+    demo = await room.demo_session(sam)
+    sid, token = demo["sid"], demo["participants"][0]["token"]
+    ended = await sam.post("/sessions", data={"name": "Ended", "participants": "1 Ana"})
+    ended_sid = ended.headers["location"].removeprefix("/s/")
+    assert (await room.command(sam, ended_sid, action="end")).status_code == 204
+    before = (await sam.get(f"/s/{sid}/export.json")).json()["events"]
+
+    foreign = room.client(cookie=cookie_header(sam), **FOREIGN_BROWSERS[sender])
+    posts = {
+        "/join": {"name": "Eve", "code": JOIN_CODE},
+        "/sessions": {"name": "Forged", "participants": "1 Eve"},
+        f"/s/{sid}/commands": {"action": "start"},
+        f"/s/{sid}/devices/x/find": {},
+        f"/s/{ended_sid}/purge": {"confirm": "Ended"},
+        f"/p/{token}/assist": {},
+        f"/p/{token}/cancel": {},
+    }
+    for path, form in posts.items():
+        response = await foreign.post(path, data=form, headers={"idempotency-key": key()})
+        assert response.status_code == 403, (path, response.status_code)
+        assert "set-cookie" not in response.headers, path
+    imported = await foreign.post("/import", content=b"{}")
+    assert imported.status_code == 403
+
+    sessions = (await sam.get("/api/sessions")).json()
+    assert sorted(s["name"] for s in sessions) == sorted([demo["name"], "Ended"])
+    assert (await sam.get(f"/s/{sid}/export.json")).json()["events"] == before

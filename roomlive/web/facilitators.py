@@ -47,6 +47,8 @@ async def join_page(request: Request) -> Response:
 
 async def join(request: Request) -> Response:
     svc = services(request)
+    if auth.cross_site_browser_request(request.headers, secure(request)):
+        return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
     try:
         form = await read_form(request)
     except BadInput as bad:
