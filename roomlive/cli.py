@@ -76,6 +76,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="for automated tests only: POST /_test/clock moves the server's clock forward",
     )
+    parser.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from a reverse proxy on this machine (default: off)",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return parser.parse_args(argv)
 
@@ -117,6 +122,9 @@ def serve(argv: list[str]) -> int:
         ws_ping_interval=WS_PING_SECONDS,
         ws_ping_timeout=WS_PING_SECONDS,
         access_log=False,
+        # Off unless asked: otherwise any local process could name its own address and slip
+        # past the join throttle by changing X-Forwarded-For on every guess.
+        proxy_headers=args.behind_proxy,
         log_level="info",
         ssl_certfile=cert_file,
         ssl_keyfile=key_file,

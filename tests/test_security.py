@@ -35,6 +35,17 @@ async def test_join_code_guessing_is_throttled(room: Room) -> None:
     assert "roomlive_facilitator" not in blocked.cookies
 
 
+async def test_a_forwarded_for_header_does_not_reset_the_throttle(room: Room) -> None:
+    guesser = room.client(origin=room.server.url)
+    for n in range(5):
+        forged = {"x-forwarded-for": f"203.0.113.{n}"}
+        wrong = await guesser.post("/join", data={"name": "Eve", "code": "NOPE"}, headers=forged)
+        assert wrong.status_code == 403
+    forged = {"x-forwarded-for": "198.51.100.7"}
+    blocked = await guesser.post("/join", data={"name": "Eve", "code": JOIN_CODE}, headers=forged)
+    assert blocked.status_code == 429
+
+
 async def test_the_cookie_is_signed_http_only_and_same_site_strict(room: Room) -> None:
     client = room.client(origin=room.server.url)
     joined = await client.post("/join", data={"name": "Sam", "code": JOIN_CODE})
