@@ -18,6 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import Credentials, JoinThrottle
+from .commandkeys import server_key
 from .demo import DEMO_KEY, demo_session
 from .hub import Hub
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
@@ -94,7 +95,7 @@ def create_app(settings: Settings) -> Starlette:
             log.info("replayed %d events into %d sessions", count, len(rooms.sessions()))
             if settings.create_demo and not rooms.sessions():
                 demo = demo_session(settings.default_timezone)
-                await rooms.execute(demo.sid, demo, DEMO_KEY)
+                await rooms.execute(demo.sid, demo, server_key(DEMO_KEY))
                 log.info("created the demo session")
             # What start-up built (the folded log, compiled templates) lives for good: keep it
             # out of the collector's full passes, which otherwise paused pushes for ~60 ms.

@@ -63,13 +63,22 @@ def clean_facilitator_name(name: str) -> str | None:
     return cleaned
 
 
-def sign_cookie(secret: bytes, name: str, now: float) -> str:
-    payload = _b64(json.dumps({"n": name, "t": int(now)}, separators=(",", ":")).encode())
+@dataclass(frozen=True)
+class Signin:
+    """Who a facilitator cookie names, and the tablet it was issued to (one per join)."""
+
+    name: str
+    tablet: str
+
+
+def sign_cookie(secret: bytes, name: str, now: float, tablet: str) -> str:
+    data = {"n": name, "t": int(now), "d": tablet}
+    payload = _b64(json.dumps(data, separators=(",", ":")).encode())
     return f"{payload}.{_mac(secret, payload)}"
 
 
-def verify_cookie(secret: bytes, cookie: str | None, now: float) -> str | None:
-    """The facilitator's name if the cookie is ours and fresh, else None."""
+def verify_cookie(secret: bytes, cookie: str | None, now: float) -> Signin | None:
+    """Who signed in, if the cookie is ours and fresh, else None."""
     if not cookie or cookie.count(".") != 1:
         return None
     payload, mac = cookie.split(".")
@@ -78,11 +87,12 @@ def verify_cookie(secret: bytes, cookie: str | None, now: float) -> str | None:
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         name, issued = str(data["n"]), float(data["t"])
-    except (ValueError, KeyError, TypeError):
+        tablet = str(data.get("d") or f"named-{name}")  # cookies from before tablets had ids
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if not 0 <= now - issued <= COOKIE_MAX_AGE_SECONDS:
         return None
-    return name
+    return Signin(name, tablet)
 
 
 def same_origin(headers: Headers, secure: bool) -> bool:

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable, Mapping
 
 from . import commands as c
+from .commandkeys import CommandKey
 from .commands import Command, CreateSession
 from .model import CHECK_STATUSES, DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
 from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
@@ -39,16 +40,21 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def command_key(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str:
-    """The client's idempotency key (header, or `key` in the query), or a fresh one if none."""
+def command_key(
+    sender: str,
+    asked: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, str] | None = None,
+) -> CommandKey:
+    """The sender's idempotency key (header, or `key` in the query), or a fresh one if none."""
     key = headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         key = (query or {}).get(IDEMPOTENCY_QUERY)
     if key is None:
-        return "server-" + new_id()
+        return CommandKey(sender, "server-" + new_id(), asked)
     if not KEY_PATTERN.fullmatch(key):
         raise BadInput("the idempotency key must be 8 to 64 letters, digits, '-' or '_'")
-    return key
+    return CommandKey(sender, key, asked)
 
 
 def facilitator_command(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import events as e
 from .apply import apply
+from .commandkeys import CommandKey, server_key
 from .commands import Command, Tick
 from .decide import decide
 from .export import rebrand
@@ -50,6 +51,16 @@ def participant_channel(token: str) -> tuple[str, str]:
     return ("participant", token)
 
 
+class KeyReused(DomainError):
+    """A sender gave a key it had already used to a different command."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"the idempotency key {key} was already used for a different command: "
+            "use a new key for each command"
+        )
+
+
 @dataclass(frozen=True)
 class Outcome:
     events: tuple[e.Event, ...]
@@ -71,7 +82,7 @@ class Rooms:
         self.clock = clock
         self.presence = Presence(self._presence_changed, offline_grace)
         self._sessions: dict[str, Session] = {}
-        self._keys: dict[str, set[str]] = {}
+        self._keys: dict[str, dict[tuple[str, str], str]] = {}  # (sender, key) -> asked
         self._tokens: dict[str, tuple[str, str]] = {}
         self._custom_presets: dict[str, tuple[Phase, ...]] = {}
         self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
@@ -81,7 +92,7 @@ class Rooms:
         """Rebuild every session by folding the log; return how many events were read."""
         stored = await self._store.load()
         for record in stored:
-            self._fold(record.session_id, record.command_key, record.event)
+            self._fold(record.session_id, CommandKey.parse(record.command_key), record.event)
         return len(stored)
 
     def session(self, sid: str) -> Session | None:
@@ -107,17 +118,20 @@ class Rooms:
     def snapshot(self, session: Session) -> str:
         return self._views.snapshot(session, self.clock(), self.presence.attendance(session.sid))
 
-    async def execute(self, sid: str, command: Command, key: str) -> Outcome:
+    async def execute(self, sid: str, command: Command, key: CommandKey) -> Outcome:
         """Decide, commit, apply and publish one command. Raises DomainError if refused."""
         async with self._writer:
-            if key in self._keys.get(sid, ()):
+            asked_before = self._keys.get(sid, {}).get((key.sender, key.key))
+            if asked_before is not None:
+                if asked_before != key.asked:
+                    raise KeyReused(key.key)
                 return Outcome((), duplicate=True)
             now = self.clock()
             events = decide(self._sessions.get(sid), command, now)
             if not events:
                 return Outcome(())
             try:
-                await self._store.append(sid, key, events)
+                await self._store.append(sid, key.stored(), events)
             except DuplicateCommand:
                 return Outcome((), duplicate=True)
             revoked = [token for event in events for token in self._fold(sid, key, event)]
@@ -133,7 +147,7 @@ class Rooms:
             if session.ended:
                 continue
             if session.live_requests() or session.auto_advance:
-                await self.execute(session.sid, Tick(), f"tick-{secrets.token_hex(8)}")
+                await self.execute(session.sid, Tick(), server_key(f"tick-{secrets.token_hex(8)}"))
             self._refresh_timed_tiles(session.sid)
 
     def _refresh_timed_tiles(self, sid: str) -> None:
@@ -163,12 +177,12 @@ class Rooms:
             except Exception:  # the ladder must keep running whatever one tick hit
                 log.exception("escalation tick failed")
 
-    def _fold(self, sid: str, key: str, event: e.Event) -> list[str]:
+    def _fold(self, sid: str, key: CommandKey, event: e.Event) -> list[str]:
         """Apply one event; return the participant tokens it revoked."""
         before = self._sessions.get(sid)
         session = apply(before, event)
         self._sessions[sid] = session
-        self._keys.setdefault(sid, set()).add(key)
+        self._keys.setdefault(sid, {})[(key.sender, key.key)] = key.asked
         if isinstance(event, e.SessionCreated):
             for spec in event.participants:
                 self._tokens[spec.token] = (sid, spec.pid)
@@ -232,7 +246,7 @@ class Rooms:
             rebranded = rebrand(events, sid, new_token, by)
             stored = await self._store.append_session(sid, rebranded)
             for record in stored:
-                self._fold(sid, record.command_key, record.event)
+                self._fold(sid, CommandKey.parse(record.command_key), record.event)
         return sid
 
     async def purge(self, sid: str, by: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from starlette.datastructures import Headers
@@ -26,14 +27,20 @@ def test_join_codes_match_ignoring_case_and_dashes() -> None:
 
 
 def test_a_cookie_verifies_only_unaltered_and_fresh() -> None:
-    cookie = auth.sign_cookie(SECRET, "Sam", 1000)
-    assert auth.verify_cookie(SECRET, cookie, 1000 + 60) == "Sam"
+    cookie = auth.sign_cookie(SECRET, "Sam", 1000, tablet="t1")
+    assert auth.verify_cookie(SECRET, cookie, 1000 + 60) == auth.Signin("Sam", "t1")
     assert auth.verify_cookie(b"x" * 32, cookie, 1060) is None
     assert auth.verify_cookie(SECRET, cookie, 1000 + auth.COOKIE_MAX_AGE_SECONDS + 1) is None
     payload, mac = cookie.split(".")
     assert auth.verify_cookie(SECRET, payload + "x." + mac, 1060) is None
     assert auth.verify_cookie(SECRET, None, 1060) is None
     assert auth.verify_cookie(SECRET, "no-dot", 1060) is None
+
+
+def test_a_cookie_from_before_tablet_ids_still_signs_in() -> None:
+    payload = base64.urlsafe_b64encode(b'{"n":"Sam","t":1000}').decode().rstrip("=")
+    cookie = f"{payload}.{auth._mac(SECRET, payload)}"
+    assert auth.verify_cookie(SECRET, cookie, 1060) == auth.Signin("Sam", "named-Sam")
 
 
 def test_facilitator_names_are_tidied_or_refused() -> None:

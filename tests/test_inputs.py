@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomlive import commands as c
+from roomlive.commandkeys import CommandKey
 from roomlive.inputs import (
     BadInput,
     command_key,
@@ -86,13 +87,14 @@ def test_a_new_session_form_uses_the_chosen_preset() -> None:
 
 
 def test_idempotency_keys_are_checked_or_made() -> None:
-    assert command_key({"idempotency-key": "abcdef12"}) == "abcdef12"
-    assert command_key({}).startswith("server-")
+    given = command_key("participant:p1", "press", {"idempotency-key": "abcdef12"})
+    assert given == CommandKey("participant:p1", "abcdef12", "press")
+    assert command_key("tablet:t1", "x", {}).key.startswith("server-")
     with pytest.raises(BadInput, match="idempotency key must be 8 to 64"):
-        command_key({"idempotency-key": "short"})
-    assert command_key({}, {"key": "from-the-query"}) == "from-the-query"
+        command_key("tablet:t1", "x", {"idempotency-key": "short"})
+    assert command_key("s", "x", {}, {"key": "from-the-query"}).key == "from-the-query"
     with pytest.raises(BadInput, match="idempotency key"):
-        command_key({"idempotency-key": ""})  # an empty key is a mistake, not "no key"
+        command_key("s", "x", {"idempotency-key": ""})  # an empty key is a mistake, not "no key"
 
 
 def test_facilitator_raises_and_reissues_get_fresh_ids() -> None:

@@ -79,6 +79,51 @@ async def test_a_repeated_command_key_records_one_event(room: Room, server: Serv
     assert event_count(server) == before + 2
 
 
+async def test_keys_belong_to_their_sender(room: Room, server: Server) -> None:
+    """The README's own example key on two buttons: two presses, two requests."""
+    sam, kim = await room.facilitator("Sam"), await room.facilitator("Kim")
+    session = await room.demo_session(sam)
+    sid = session["sid"]
+    ana, ben = (p["token"] for p in session["participants"][:2])
+    plain = room.client()
+
+    for token in (ana, ben):
+        pressed = await plain.post(f"/api/assist/{token}", params={"key": "press-0001"})
+        assert pressed.json()["state"] == "open", pressed.text
+    retried = await plain.post(f"/api/assist/{ana}", params={"key": "press-0001"})
+    assert retried.json()["asks"] == 1  # the same sender's retry is the same press
+
+    before = event_count(server)
+    same_key = key()
+    for tablet in (sam, kim):  # two tablets, one key: two commands
+        done = await room.command(tablet, sid, same_key, action="check", pid="p3", status="ok")
+        assert done.status_code == 204
+    assert event_count(server) == before + 2
+
+
+async def test_a_key_reused_for_another_command_is_refused(room: Room, server: Server) -> None:
+    sam = await room.facilitator("Sam")
+    session = await room.demo_session(sam)
+    sid, token = session["sid"], session["participants"][0]["token"]
+    plain = room.client()
+    assert (await plain.post(f"/api/assist/{token}", params={"key": "press-0001"})).is_success
+
+    before = event_count(server)
+    cancel = await room.client(origin=server.url).post(
+        f"/p/{token}/cancel", headers={"idempotency-key": "press-0001"}
+    )
+    assert cancel.status_code == 409
+    assert "already used for a different command" in cancel.text
+
+    used = key()
+    assert (await room.command(sam, sid, used, action="check", pid="p2", status="ok")).is_success
+    other = await room.command(sam, sid, used, action="check", pid="p2", status="watch")
+    assert other.status_code == 409 and "already used for a different command" in other.text
+    assert event_count(server) == before + 1
+    page = (await sam.get(f"/s/{sid}")).text
+    assert re.search(r'id="request-[^"]+"', page), "the open request was not cancelled"
+
+
 async def test_a_wrong_join_code_is_refused(room: Room) -> None:
     client = room.client(origin=room.server.url)
     response = await client.post("/join", data={"name": "Eve", "code": "WRONG-1234", "next": "/"})

@@ -41,10 +41,16 @@ def services(conn: HTTPConnection) -> Services:
     return found
 
 
-def facilitator(conn: HTTPConnection) -> str | None:
+def signin(conn: HTTPConnection) -> auth.Signin | None:
     svc = services(conn)
     cookie = conn.cookies.get(auth.COOKIE_NAME)
     return auth.verify_cookie(svc.credentials.secret, cookie, svc.rooms.clock())
+
+
+def facilitator(conn: HTTPConnection) -> str | None:
+    """The signed-in facilitator's name, or None."""
+    found = signin(conn)
+    return found.name if found else None
 
 
 def secure(conn: HTTPConnection) -> bool:

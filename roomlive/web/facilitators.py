@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.websockets import WebSocket
 
 from .. import auth
+from ..commandkeys import asked_for, tablet_sender
 from ..decide import DomainError
 from ..inputs import (
     MAX_PLAN_ROWS,
@@ -33,6 +34,7 @@ from .common import (
     secure,
     sentence,
     services,
+    signin,
     toast,
 )
 
@@ -73,7 +75,7 @@ async def join(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         auth.COOKIE_NAME,
-        auth.sign_cookie(svc.credentials.secret, name, svc.rooms.clock()),
+        auth.sign_cookie(svc.credentials.secret, name, svc.rooms.clock(), tablet=new_id()),
         max_age=auth.COOKIE_MAX_AGE_SECONDS,
         httponly=True,
         samesite="strict",
@@ -110,7 +112,8 @@ def new_session_form(request: Request, form: Mapping[str, str], error: str) -> H
 
 
 async def create_session(request: Request) -> Response:
-    if facilitator(request) is None:
+    who = signin(request)
+    if who is None:
         return login_redirect(request)
     if auth.cross_site_browser_request(request.headers, secure(request)):
         return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
@@ -119,7 +122,8 @@ async def create_session(request: Request) -> Response:
         form = await read_form(request)
         svc = services(request)
         command = new_session_command(form, svc.rooms.presets(), svc.default_timezone)
-        await services(request).rooms.execute(command.sid, command, command_key(request.headers))
+        key = command_key(tablet_sender(who.tablet), asked_for("create", form), request.headers)
+        await svc.rooms.execute(command.sid, command, key)
     except (BadInput, DomainError) as error:
         return new_session_form(request, form, sentence(error))
     return RedirectResponse(f"/s/{command.sid}", status_code=303)
@@ -180,17 +184,18 @@ async def cards(request: Request) -> Response:
 
 
 async def facilitator_commands(request: Request) -> Response:
-    who = facilitator(request)
+    who = signin(request)
     if who is None:
         return toast(request, 401, "Your sign-in has expired: reload the page and join again.")
     if auth.cross_site_browser_request(request.headers, secure(request)):
         return toast(request, 403, "Refused: this command did not come from a roomlive page.")
     sid = request.path_params["sid"]
+    rooms = services(request).rooms
     try:
-        command = facilitator_command(
-            await read_form(request), who, services(request).rooms.presets()
-        )
-        await services(request).rooms.execute(sid, command, command_key(request.headers))
+        form = await read_form(request)
+        command = facilitator_command(form, who.name, rooms.presets())
+        key = command_key(tablet_sender(who.tablet), asked_for("command", form), request.headers)
+        await rooms.execute(sid, command, key)
     except BadInput as error:
         return toast(request, 400, f"Not understood: {error}.")
     except DomainError as error:

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 
 from .. import auth
+from ..commandkeys import participant_sender
 from ..commands import CancelAssist, PressButton
 from ..decide import DomainError
 from ..inputs import BadInput, command_key, new_id
@@ -52,7 +53,8 @@ async def button_command(request: Request, *, pressed: bool) -> Response:
 async def run_button_command(request: Request, sid: str, pid: str, *, pressed: bool) -> Session:
     """Press or cancel for this participant; returns the session as it is afterwards."""
     rooms = services(request).rooms
-    key = command_key(request.headers, request.query_params)
+    action = "press" if pressed else "cancel"
+    key = command_key(participant_sender(pid), action, request.headers, request.query_params)
     command = PressButton(pid=pid, rid=new_id()) if pressed else CancelAssist(pid=pid)
     await rooms.execute(sid, command, key)
     session = rooms.session(sid)
