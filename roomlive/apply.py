@@ -84,7 +84,8 @@ def apply(state: Session | None, event: e.Event) -> Session:
         case e.TokenReissued(pid=pid, token=token):
             return _with(state, evolve(state.participants[pid], token=token))
         case e.SessionEnded():
-            return evolve(state, ended_at=at, test_round=False)
+            stopped = evolve(state.clock, running=False, banked=state.clock.elapsed(at))
+            return evolve(state, ended_at=at, test_round=False, clock=stopped)
         case e.ButtonTestStarted():
             untested = {pid: evolve(p, tested=False) for pid, p in state.participants.items()}
             return evolve(state, test_round=True, participants=untested)

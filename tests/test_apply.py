@@ -22,6 +22,12 @@ def test_the_clock_banks_time_across_pauses() -> None:
     assert Clock().elapsed(T0) == 0
 
 
+def test_ending_the_session_stops_its_clock() -> None:
+    state = session_after(e.ClockStarted(at=T0, by="Sam"), e.SessionEnded(at=T0 + 12, by="Sam"))
+    assert not state.clock.running
+    assert state.clock.elapsed(T0 + 3600) == 12
+
+
 def test_a_phase_starts_at_the_journey_time_it_was_advanced() -> None:
     state = session_after(
         e.ClockStarted(at=T0, by="Sam"), e.PhaseAdvanced(at=T0 + 300, by="Kim", index=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
 from starlette.datastructures import Headers
 
 from roomlive import auth
@@ -77,3 +78,86 @@ def test_join_guessing_is_throttled_per_address() -> None:
     throttle.failed("10.0.0.9")
     throttle.succeeded("10.0.0.9")
     assert throttle.retry_after("10.0.0.9") == 0
+
+
+# Request headers captured from real browsers on this machine (November 2026): a page on
+# http://127.0.0.1:PORT posting to itself as a plain form and through htmx 4's fetch, under
+# both Referrer-Policy values; and a form on another port (same site, another origin) or on
+# http://localhost:PORT (another site) posting to it. Only the host is changed, to HOST.
+CHROMIUM = "Chromium 156.0.8078.108"
+WEBKIT = "WebKitGTK 2.50.6"
+FIREFOX = "Firefox ESR 153.8.0"
+HOST = "10.0.0.5:8000"
+OURS = f"http://{HOST}"
+PAGE = f"{OURS}/page?policy=same-origin"  # the Referer, sent only under `same-origin`
+FORM = ("navigate", "document")  # Sec-Fetch-Mode, Sec-Fetch-Dest of a form post
+HTMX = ("same-origin", "empty")  # ... of htmx 4's fetch(mode: "same-origin")
+
+# (engine, request, Referrer-Policy, Origin, Sec-Fetch-Site, (mode, dest), Referer)
+Captured = tuple[str, str, str, str, str, tuple[str, str], str | None]
+OWN_POSTS: list[Captured] = [
+    (engine, request, "same-origin", OURS, "same-origin", modes, PAGE)
+    for engine in (CHROMIUM, WEBKIT, FIREFOX)
+    for request, modes in (("form", FORM), ("htmx", HTMX))
+] + [
+    (CHROMIUM, "form", "no-referrer", "null", "same-origin", FORM, None),
+    (CHROMIUM, "htmx", "no-referrer", OURS, "same-origin", HTMX, None),
+    (WEBKIT, "form", "no-referrer", "null", "same-origin", FORM, None),
+    (WEBKIT, "htmx", "no-referrer", "null", "same-origin", HTMX, None),
+    (FIREFOX, "form", "no-referrer", "null", "same-origin", FORM, None),
+    (FIREFOX, "htmx", "no-referrer", "null", "same-origin", HTMX, None),
+]
+# Every engine sends `Origin: null` here under either policy: the page's policy withholds its
+# origin from another origin.
+FOREIGN_POSTS: list[Captured] = [
+    (engine, request, policy, "null", site, FORM, None)
+    for engine in (CHROMIUM, WEBKIT, FIREFOX)
+    for request, site in (
+        ("form from another port", "same-site"),
+        ("form from localhost", "cross-site"),
+    )
+    for policy in ("same-origin", "no-referrer")
+]
+
+
+def captured_headers(row: Captured) -> Headers:
+    _engine, _request, _policy, origin, site, (mode, dest), referer = row
+    raw = {"host": HOST, "origin": origin, "sec-fetch-site": site, "sec-fetch-mode": mode,
+           "sec-fetch-dest": dest}  # fmt: skip
+    if referer is not None:
+        raw["referer"] = referer
+    return Headers(raw)
+
+
+def row_id(row: Captured) -> str:
+    return f"{row[0]}, {row[1]}, Referrer-Policy {row[2]}"
+
+
+@pytest.mark.parametrize("row", OWN_POSTS, ids=row_id)
+def test_every_engine_posting_to_its_own_page_is_accepted(row: Captured) -> None:
+    assert not auth.cross_site_browser_request(captured_headers(row), secure=False)
+
+
+@pytest.mark.parametrize("row", FOREIGN_POSTS, ids=row_id)
+def test_every_engine_posting_from_another_origin_is_refused(row: Captured) -> None:
+    assert auth.cross_site_browser_request(captured_headers(row), secure=False)
+
+
+@pytest.mark.parametrize(
+    ("headers", "refused"),
+    [
+        pytest.param({"sec-fetch-site": "cross-site", "origin": OURS}, True, id="cross-site"),
+        pytest.param({"sec-fetch-site": "same-site", "origin": OURS}, True, id="same-site"),
+        # An older browser sends only Origin: this host, another one, or withheld.
+        pytest.param({"origin": OURS}, False, id="own origin only"),
+        pytest.param({"origin": "http://10.0.0.9:8000"}, True, id="foreign origin only"),
+        pytest.param({"origin": "null"}, True, id="null origin only"),
+        pytest.param({"sec-fetch-site": "none"}, False, id="typed or bookmarked"),
+        pytest.param({}, False, id="not a browser: a hardware button, curl"),
+    ],
+)
+def test_fetch_metadata_decides_and_origin_is_the_fallback(
+    headers: dict[str, str], refused: bool
+) -> None:
+    sent = Headers({"host": HOST, **headers})
+    assert auth.cross_site_browser_request(sent, secure=False) is refused
