@@ -154,6 +154,7 @@ def generate(db: Path, count: int, seed: int = 7) -> int:
 def measure(db: Path) -> dict[str, float]:
     """Seconds to open the store and rebuild every session, as the server does on start."""
     from roomlive.app import TEMPLATES_DIR
+    from roomlive.clock import SteadyClock
     from roomlive.hub import Hub
     from roomlive.render import Views
     from roomlive.rooms import Rooms
@@ -163,7 +164,7 @@ def measure(db: Path) -> dict[str, float]:
         started = time.perf_counter()
         store = await EventStore.open(db)
         try:
-            rooms = Rooms(store, Hub(), Views(TEMPLATES_DIR))
+            rooms = Rooms(store, Hub(), Views(TEMPLATES_DIR), SteadyClock())
             events = await rooms.load()
             total = time.perf_counter() - started
             again = time.perf_counter()

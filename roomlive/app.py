@@ -18,6 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import Credentials, JoinThrottle
+from .clock import SteadyClock
 from .commandkeys import server_key
 from .demo import DEMO_KEY, demo_session
 from .hub import Hub
@@ -26,7 +27,6 @@ from .render import Views
 from .rooms import Rooms
 from .store import EventStore
 from .web import Services, routes
-from .web.testing import AdjustableClock
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     create_demo: bool = True
     test_clock: bool = False
+    test_wall_offset: float = 0.0  # tests only: a system clock that was set wrong
     default_timezone: str = "UTC"
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     button_offline_after: float = BUTTON_OFFLINE_GRACE_SECONDS
@@ -89,7 +90,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             hub = Hub()
             views = Views(TEMPLATES_DIR)
-            clock = AdjustableClock() if settings.test_clock else time.time
+            clock = SteadyClock(wall=lambda: time.time() + settings.test_wall_offset)
             rooms = Rooms(store, hub, views, clock, settings.button_offline_after)
             count = await rooms.load()
             log.info("replayed %d events into %d sessions", count, len(rooms.sessions()))

@@ -90,7 +90,9 @@ def verify_cookie(secret: bytes, cookie: str | None, now: float) -> Signin | Non
         tablet = str(data.get("d") or f"named-{name}")  # cookies from before tablets had ids
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not 0 <= now - issued <= COOKIE_MAX_AGE_SECONDS:
+    # No lower bound: a cookie issued "later" than now was signed before the system clock was
+    # set back (it is ours: the signature says so), and its tablet must stay signed in.
+    if now - issued > COOKIE_MAX_AGE_SECONDS:
         return None
     return Signin(name, tablet)
 

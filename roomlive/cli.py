@@ -77,6 +77,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="for automated tests only: POST /_test/clock moves the server's clock forward",
     )
     parser.add_argument(
+        "--test-wall-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="for automated tests only, with --test-clock: start as if the system clock were off",
+    )
+    parser.add_argument(
         "--behind-proxy",
         action="store_true",
         help="trust X-Forwarded-For/-Proto from a reverse proxy on this machine (default: off)",
@@ -103,6 +110,7 @@ def serve(argv: list[str]) -> int:
         base_url=urls[0],
         create_demo=not args.no_demo,
         test_clock=args.test_clock,
+        test_wall_offset=args.test_wall_offset if args.test_clock else 0.0,
         button_offline_after=args.button_offline_after,
         default_timezone=server_time_zone(),
         allowed_hosts=allowed_hosts(hosts, args.allow_host),

@@ -9,12 +9,12 @@ import asyncio
 import json
 import logging
 import secrets
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import events as e
 from .apply import apply
+from .clock import SteadyClock
 from .commandkeys import CommandKey, server_key
 from .commands import Command, Tick
 from .decide import decide
@@ -31,7 +31,6 @@ from .timing import likely_phase, overdue, vitals_due
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 CLOSE_LINK_REVOKED = 4404
 TICK_SECONDS = 1.0
 HEARTBEAT_TICKS = 5  # a heartbeat every 5 s: pages that hear nothing for longer reconnect
@@ -73,7 +72,7 @@ class Rooms:
         store: EventStore,
         hub: Hub,
         views: Views,
-        clock: Clock = time.time,
+        clock: SteadyClock,
         offline_grace: float = BUTTON_OFFLINE_GRACE_SECONDS,
     ) -> None:
         self._store = store
@@ -93,6 +92,7 @@ class Rooms:
         stored = await self._store.load()
         for record in stored:
             self._fold(record.session_id, CommandKey.parse(record.command_key), record.event)
+            self.clock.not_before(record.event.at)
         return len(stored)
 
     def session(self, sid: str) -> Session | None:
