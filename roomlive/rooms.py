@@ -9,8 +9,9 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import events as e
 from .apply import apply
@@ -26,10 +27,11 @@ from .presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
 from .presets import PRESETS
 from .render import Region, Views
 from .rules import DomainError
-from .store import DuplicateCommand, EventStore
+from .store import DuplicateCommand, EventStore, NotRecorded
 from .timing import likely_phase, overdue, vitals_due
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLOSE_LINK_REVOKED = 4404
 TICK_SECONDS = 1.0
@@ -86,6 +88,7 @@ class Rooms:
         self._custom_presets: dict[str, tuple[Phase, ...]] = {}
         self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
         self._writer = asyncio.Lock()
+        self.write_problem: str | None = None  # why the last write failed; None once one succeeds
 
     async def load(self) -> int:
         """Rebuild every session by folding the log; return how many events were read."""
@@ -131,7 +134,7 @@ class Rooms:
             if not events:
                 return Outcome(())
             try:
-                await self._store.append(sid, key.stored(), events)
+                await self._recording(self._store.append(sid, key.stored(), events))
             except DuplicateCommand:
                 return Outcome((), duplicate=True)
             revoked = [token for event in events for token in self._fold(sid, key, event)]
@@ -140,6 +143,20 @@ class Rooms:
             for token in revoked:
                 self._hub.close_channel(participant_channel(token), CLOSE_LINK_REVOKED)
         return Outcome(tuple(events))
+
+    async def _recording(self, write: Awaitable[T]) -> T:
+        """Run one write to the log, keeping `write_problem` current for /healthz."""
+        try:
+            result = await write
+        except NotRecorded as failed:
+            if self.write_problem is None:
+                log.error("the event log cannot be written: %s", failed)
+            self.write_problem = str(failed)
+            raise
+        if self.write_problem is not None:
+            log.info("the event log can be written again")
+        self.write_problem = None
+        return result
 
     async def tick(self) -> None:
         """Let time act: the escalation ladder, auto-advance, and tiles whose prompts came due."""
@@ -174,6 +191,8 @@ class Rooms:
                 self._hub.publish_everywhere(json.dumps({"heartbeat": self.clock()}))
             try:
                 await self.tick()
+            except NotRecorded:
+                pass  # /healthz says so; a traceback every second would fill the disk
             except Exception:  # the ladder must keep running whatever one tick hit
                 log.exception("escalation tick failed")
 
@@ -244,7 +263,7 @@ class Rooms:
             while sid in self._sessions:
                 sid = new_id()
             rebranded = rebrand(events, sid, new_token, by)
-            stored = await self._store.append_session(sid, rebranded)
+            stored = await self._recording(self._store.append_session(sid, rebranded))
             for record in stored:
                 self._fold(sid, CommandKey.parse(record.command_key), record.event)
         return sid
@@ -258,7 +277,7 @@ class Rooms:
                 raise DomainError("there is no such session")
             if not session.ended:
                 raise DomainError("end the session before purging it")
-            count = await self._store.purge(sid, self.clock(), by)
+            count = await self._recording(self._store.purge(sid, self.clock(), by))
             del self._sessions[sid]
             self._keys.pop(sid, None)
             self._time_marks.pop(sid, None)

@@ -11,8 +11,9 @@ and a row in `audit` (itself append-only) records that the purge happened, never
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,13 @@ class DuplicateCommand(Exception):
     """The command key was already recorded for this session."""
 
 
+class NotRecorded(Exception):
+    """The log could not be written (disk full, read-only file, I/O error): nothing was kept.
+
+    The message is SQLite's reason, which names no participant: it is shown and logged as is.
+    """
+
+
 class EventStore:
     """Owns the one connection that writes the log. Callers serialise appends (one writer)."""
 
@@ -137,6 +145,8 @@ class EventStore:
             if "UNIQUE" in str(error) and "command_key" in str(error):
                 raise DuplicateCommand(command_key) from None
             raise
+        except sqlite3.Error as error:
+            raise NotRecorded(str(error)) from error
         self._last_seq += len(events)
         return stored
 
@@ -161,17 +171,12 @@ class EventStore:
             type_name, data = encode(event)
             rows.append((seq, session_id, IMPORT_KEY, part, event.at, type_name, data))
             stored.append(StoredEvent(seq, session_id, IMPORT_KEY, event))
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction():
             await self._db.executemany(
                 "INSERT INTO events (seq, session_id, command_key, part, at, type, data) "
                 "VALUES (?,?,?,?,?,?,?)",
                 rows,
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
         self._last_seq += len(events)
         return stored
 
@@ -181,8 +186,7 @@ class EventStore:
         One transaction: the permit, the deletion and the audit row commit together or not at
         all. Returns how many events were deleted.
         """
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction():
             async with self._db.execute(
                 "SELECT COUNT(*) FROM events WHERE session_id = ?", (session_id,)
             ) as cursor:
@@ -195,11 +199,21 @@ class EventStore:
                 "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
                 ("purge", session_id, at, by, count),
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
         return count
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """One transaction: all of it is written, or none of it and NotRecorded says why."""
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            yield
+            await self._db.execute("COMMIT")
+        except BaseException as error:
+            if self._db.in_transaction:  # a full disk may have rolled it back already
+                await self._db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error) and not isinstance(error, sqlite3.IntegrityError):
+                raise NotRecorded(str(error)) from error
+            raise
 
     async def audit(self) -> list[AuditRow]:
         async with self._db.execute(
