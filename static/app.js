@@ -349,6 +349,7 @@
     if (live && live.dataset.me) me = live.dataset.me;
     var now = {};
     var alert = 0;
+    var words = [];
     document.querySelectorAll("#requests .request[data-rid]").forEach(function (item) {
       var rid = item.dataset.rid;
       var level = parseInt(item.dataset.level, 10) || 0;
@@ -358,6 +359,7 @@
       item.classList.toggle("mine", mine);
       var key = (open ? "open" : "claimed") + ":" + level + (stale ? ":stale" : "");
       if (seenLevels[rid] !== key && (open || (stale && mine))) alert = Math.max(alert, level + 1);
+      if (seenLevels[rid] !== key) words.push(requestWords(item));
       now[rid] = key;
     });
     document.querySelectorAll(".tile[data-claimed-by]").forEach(function (tile) {
@@ -365,6 +367,27 @@
     });
     seenLevels = now;
     if (alert > 0) alertTablet(alert > 2);
+    if (words.length) announce(words.join(". "));
+  }
+  // Told, not only drawn: "Mat 1, Ana: needs support, asked 2×", "Mat 1, Ana: Sam is on it".
+  function requestWords(item) {
+    var parts = [];
+    item.querySelectorAll(".request-what").forEach(function (what) {
+      what.childNodes.forEach(function (node) {
+        var text = node.textContent.replace(/\s+/g, " ").trim();
+        if (text) parts.push(text);
+      });
+    });
+    return item.dataset.who + ": " + parts.join(", ");
+  }
+  // Emptied first: the same words again (a re-alert) are a change, so they are read again.
+  var announceTimer = null;
+  function announce(text) {
+    var region = document.getElementById("announce");
+    if (!region) return;
+    region.textContent = "";
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () { region.textContent = text; }, 100);
   }
   document.addEventListener("htmx:ws:after:message:incoming", noteRequests);
   document.addEventListener("change", function (evt) {
