@@ -25,8 +25,9 @@ from .hub import Hub
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .render import Views
 from .rooms import Rooms
-from .store import EventStore
+from .store import EventStore, NotRecorded
 from .web import Services, routes
+from .web.failures import not_recorded
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=routes(str(STATIC_DIR), settings.test_clock),
         lifespan=lifespan,
+        exception_handlers={NotRecorded: not_recorded},
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders),

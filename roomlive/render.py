@@ -169,6 +169,10 @@ class Views:
     def participant_status(self, session: Session, pid: str) -> str:
         return str(self.regions.assist_status(session, session.participants[pid], True))
 
+    def participant_not_sent(self) -> str:
+        """The phone's answer when its press could not be recorded."""
+        return str(self.regions.assist_not_sent())
+
     def _region(
         self, session: Session, region: Region, now: float, presence: Attendance | None
     ) -> str:

@@ -27,7 +27,7 @@
   function showInfo(text) { showToast(text, "info"); }
   function showToast(text, kind) {
     var toast = document.getElementById("toast");
-    if (!toast) return;
+    if (!toast || isSticky(toast)) return; // a write the server could not record outranks it
     toast.textContent = text;
     toast.className = "toast show " + (kind || "error");
     clearTimeout(toastTimer);
@@ -76,9 +76,17 @@
       }, function () { outbox.push(item); });
     });
   }
+  // An alert that nothing was recorded stays until it is dismissed: it must not fade unseen.
+  function isSticky(toast) {
+    return toast.classList.contains("show") && toast.classList.contains("sticky");
+  }
+  document.addEventListener("click", function (evt) {
+    if (!closest(evt, ".toast-dismiss")) return;
+    document.getElementById("toast").className = "toast";
+  });
   document.addEventListener("htmx:after:swap", function () {
     var toast = document.getElementById("toast");
-    if (toast && toast.classList.contains("show")) {
+    if (toast && toast.classList.contains("show") && !isSticky(toast)) {
       clearTimeout(toastTimer);
       toastTimer = setTimeout(function () { toast.className = "toast"; }, TOAST_MS);
     }

@@ -26,7 +26,12 @@ async def time_now(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"ok": True, "sessions": len(services(request).rooms.sessions())})
+    """200 while the log can be written; 503 with the reason once a write has failed."""
+    rooms = services(request).rooms
+    if rooms.write_problem is not None:
+        body = {"ok": False, "problem": f"the event log cannot be written: {rooms.write_problem}"}
+        return JSONResponse(body, 503)
+    return JSONResponse({"ok": True, "sessions": len(rooms.sessions())})
 
 
 def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:

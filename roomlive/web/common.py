@@ -73,9 +73,12 @@ def sentence(error: Exception) -> str:
     return f"{text[:1].upper()}{text[1:]}."
 
 
-def toast(conn: HTTPConnection, status_code: int, message: str) -> HTMLResponse:
+def toast(
+    conn: HTTPConnection, status_code: int, message: str, *, sticky: bool = False
+) -> HTMLResponse:
+    """A message over the page; a sticky one stays until it is dismissed."""
     kind = "error" if status_code >= 400 else "info"
-    return page(conn, "_toast.html", status_code, message=message, kind=kind)
+    return page(conn, "_toast.html", status_code, message=message, kind=kind, sticky=sticky)
 
 
 def login_redirect(request: Request) -> RedirectResponse:

@@ -1,0 +1,37 @@
+"""What a client is told when the event log cannot be written: one place, for every route.
+
+A call for help is never lost silently: if the press could not be recorded, the phone says so
+and asks the participant to raise a hand; a tablet shows an alert that stays until dismissed;
+a hardware button gets a non-2xx answer (its LED shows red); /healthz reports the reason.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from ..store import NotRecorded
+from .common import error_page, services, toast
+
+UNAVAILABLE = 503
+
+
+def not_recorded_message(reason: str) -> str:
+    return (
+        f"Not recorded: the server cannot write to its disk ({reason}). Nothing of this was "
+        "saved. Watch the room by eye and tell whoever runs the server."
+    )
+
+
+async def not_recorded(request: Request, failure: Exception) -> Response:
+    assert isinstance(failure, NotRecorded)
+    path = request.url.path
+    message = not_recorded_message(str(failure))
+    if path.startswith("/p/"):
+        html = services(request).views.participant_not_sent()
+        return HTMLResponse(html, status_code=UNAVAILABLE)
+    if path.startswith("/api/") or path == "/import":
+        return JSONResponse({"error": message, "recorded": False}, UNAVAILABLE)
+    if request.headers.get("hx-request"):
+        return toast(request, UNAVAILABLE, message, sticky=True)
+    return error_page(request, UNAVAILABLE, "Not recorded", message)
