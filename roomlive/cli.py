@@ -37,7 +37,7 @@ class RedactTokens(logging.Filter):
 DEFAULT_DB = PROJECT_DIR / "data" / "roomlive.db"
 DEFAULT_PORT = 8000
 WS_MAX_SIZE_BYTES = 64 * 1024
-WS_PING_SECONDS = 10.0
+WS_PING_SECONDS = 10.0  # tablets; button sockets are pinged more often (wsproto.py)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
