@@ -39,7 +39,8 @@ def test_the_settings_forms_save_and_the_dashboard_follows(sam: Tablet) -> None:
     saved(page, "Preset loaded.")
 
     page.get_by_role("button", name="Turn on").click()
-    saved(page, "Saved.")
+    expect(page.get_by_role("button", name="Turn off")).to_be_visible()  # the page shows it
+    expect(page.locator("form:has(input[value=auto]) strong")).to_have_text("on")
 
     page.get_by_label("Check each participant every").fill(str(INTERVAL_MINUTES))
     form_with(page, "Check each participant every").get_by_role("button", name="Save").click()

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser_support import PUSH_TIMEOUT_MS, Tablet
+from tests.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -81,13 +82,32 @@ def test_alert_timing_is_saved(sam: Tablet) -> None:
     page.get_by_label("Escalate after").fill("90")
     page.get_by_label("Ask the claimer again after").fill("300")
     button(page.locator(".ladder-form"), "Save").click()
-    # The pushed tools carry the saved values (by name: the push closes the <details>).
-    expect(page.locator(".ladder-form input[name=escalate]")).to_have_value(
-        "90", timeout=PUSH_TIMEOUT_MS
-    )
-    expect(page.locator(".ladder-form input[name=realert]")).to_have_value("45")
-    expect(page.locator(".ladder-form input[name=stale]")).to_have_value("300")
+    expect(page.locator("#toast")).to_contain_text("Alert timing saved.")
+    expect(page.get_by_label("Escalate after")).to_have_value("90", timeout=PUSH_TIMEOUT_MS)
+    expect(page.get_by_label("Alert again after")).to_have_value("45")
+    expect(page.get_by_label("Ask the claimer again after")).to_have_value("300")
+    expect(page.locator("#panel-ladder")).to_have_attribute("open", "")  # still open after it
     assert sam.watch.errors == []
+
+
+def test_a_push_keeps_open_panels_and_what_is_being_typed(sam: Tablet, server: Server) -> None:
+    page = sam.page
+    page.get_by_text("Alert timing").click()
+    page.get_by_text("Participant button links").click()
+    page.get_by_label("Escalate after").fill("75")  # typed, not saved yet
+    href = page.locator('#panel-links a[href^="/p/"]').first.get_attribute("href")
+    assert href is not None
+
+    with sam.page.context.browser.new_context() as phone_context:  # type: ignore[union-attr]
+        phone = phone_context.new_page()
+        phone.goto(f"{server.url}{href}")  # the phone connects: the side column is pushed
+        expect(page.locator("#panel-devices summary")).to_contain_text(
+            "1/8 buttons", timeout=PUSH_TIMEOUT_MS
+        )
+    expect(page.locator("#panel-ladder")).to_have_attribute("open", "")
+    expect(page.locator("#panel-links")).to_have_attribute("open", "")
+    expect(page.get_by_label("Escalate after")).to_have_value("75")
+    expect(page.get_by_label("Escalate after")).to_be_focused()
 
 
 def test_find_makes_the_tablet_pulse(sam: Tablet) -> None:
