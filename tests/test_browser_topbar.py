@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser_support import PUSH_TIMEOUT_MS, Tablet
 from tests.server import Server
@@ -14,6 +15,7 @@ from tests.server import Server
 pytestmark = pytest.mark.browser
 
 DEMO_MATS = 8
+ANSWER_DELAY_SECONDS = 0.5
 
 
 def button(where: Page | Locator, name: str) -> Locator:
@@ -77,6 +79,7 @@ def test_a_button_test_starts_and_ends(sam: Tablet) -> None:
 
 def test_alert_timing_is_saved(sam: Tablet) -> None:
     page = sam.page
+    page.route("**/commands", answer_after_the_push)
     page.get_by_text("Alert timing").click()
     page.get_by_label("Alert again after").fill("45")
     page.get_by_label("Escalate after").fill("90")
@@ -88,6 +91,14 @@ def test_alert_timing_is_saved(sam: Tablet) -> None:
     expect(page.get_by_label("Ask the claimer again after")).to_have_value("300")
     expect(page.locator("#panel-ladder")).to_have_attribute("open", "")  # still open after it
     assert sam.watch.errors == []
+
+
+def answer_after_the_push(route: Route) -> None:
+    """Hold the answer back until the push of the same change has surely arrived (as under
+    load): the form that was sent must still be in the page to hear it."""
+    answer = route.fetch()
+    time.sleep(ANSWER_DELAY_SECONDS)
+    route.fulfill(response=answer)
 
 
 def test_a_push_keeps_open_panels_and_what_is_being_typed(sam: Tablet, server: Server) -> None:
