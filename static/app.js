@@ -448,7 +448,12 @@
     if (inRound && ok && closest(evt, "[data-check]")) nextInRound();
     var form = closest(evt, "form");
     if (ok && form && form.hasAttribute("data-reset-on-success")) form.reset();
+    // A page that is not live (settings) shows a toggle's new state by drawing itself again.
+    if (ok && form && form.hasAttribute("data-reload-on-success")) location.reload();
     if (ok && form && form.dataset.saved) showInfo(form.dataset.saved);
+    if (ok && form) form.querySelectorAll("[data-typed]").forEach(function (field) {
+      delete field.dataset.typed; // saved: from now on the field shows what the server has
+    });
   });
 
   // --- this tablet's own look: red night theme, blackout (alerts stay visible) -------------
@@ -478,6 +483,36 @@
     lastFinder = finder.dataset.nonce;
     document.body.classList.add("finding");
     setTimeout(function () { document.body.classList.remove("finding"); }, FIND_MS);
+  });
+
+  // --- a push never takes away what a facilitator is in the middle of -----------------------
+  // A region is replaced whole when anything in it changes (a phone connecting redraws the side
+  // column): an open panel would close, and a half-typed value would be lost, under the finger.
+  var kept = null;
+  document.addEventListener("htmx:ws:before:message:incoming", function () {
+    kept = { open: [], typed: [], focused: document.activeElement && document.activeElement.id };
+    document.querySelectorAll("details[id][open]").forEach(function (panel) {
+      kept.open.push(panel.id);
+    });
+    document.querySelectorAll("input[id][data-typed], textarea[id][data-typed]").forEach(
+      function (field) { kept.typed.push([field.id, field.value]); });
+  });
+  document.addEventListener("htmx:ws:after:message:incoming", function () {
+    if (!kept) return;
+    kept.open.forEach(function (id) {
+      var panel = document.getElementById(id);
+      if (panel) panel.open = true;
+    });
+    kept.typed.forEach(function (entry) {
+      var field = document.getElementById(entry[0]);
+      if (field && !field.dataset.typed) { field.value = entry[1]; field.dataset.typed = "1"; }
+    });
+    var focused = kept.focused && document.getElementById(kept.focused);
+    if (focused && document.activeElement !== focused) focused.focus();
+    kept = null;
+  });
+  document.addEventListener("input", function (evt) {
+    if (evt.target instanceof HTMLElement && evt.target.id) evt.target.dataset.typed = "1";
   });
 
   window.roomlive = { serverNow: serverNow, tick: function () { tick(); }, syncClock: syncClock };

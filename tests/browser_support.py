@@ -6,6 +6,8 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -13,8 +15,10 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
+    Request,
     Route,
     ViewportSize,
+    WebSocket,
     sync_playwright,
 )
 
@@ -36,15 +40,27 @@ PHONE: ViewportSize = {"width": 360, "height": 640}
 PUSH_TIMEOUT_MS = 5_000
 
 
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's headless Chromium; skipped when missing, except in CI where that is a failure."""
+# Why the run does not hold every browser test (set by conftest.py), if it does not.
+BROWSER_RUN_INCOMPLETE = pytest.StashKey[str]()
+COMMANDS_SUFFIX = "/commands"  # POST /s/{sid}/commands: each form field `action` is a control
+WEBSOCKET = "WS"  # the method a websocket is logged under
+
+
+def chromium_executable() -> str:
+    """Debian's Chromium; skipped when missing, except in CI where that is a failure."""
     executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
     if executable is None:
         message = f"no Chromium found at {CHROMIUM} or on PATH"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+    return executable
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's headless Chromium (see chromium_executable)."""
+    executable = chromium_executable()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
@@ -53,8 +69,31 @@ def chromium() -> Iterator[Browser]:
             launched.close()
 
 
+@dataclass(frozen=True)
+class Visit:
+    """One request a browser made to the server: method (or WS), path, and command action."""
+
+    method: str
+    path: str
+    action: str | None = None
+
+
+# Every request any browser test's pages made to the server, for the whole pytest session:
+# tests/test_browser_coverage.py checks that each route and command action is among them.
+REQUEST_LOG: set[Visit] = set()
+
+
+def command_action(request: Request) -> str | None:
+    """The `action` field of a form POSTed to a session's commands, if this is one."""
+    if request.method != "POST" or not urlsplit(request.url).path.endswith(COMMANDS_SUFFIX):
+        return None
+    actions = parse_qs(request.post_data or "").get("action")
+    return actions[0] if actions else None
+
+
 class Watch:
-    """Records console errors, page errors and every URL a context asks for (blocks off-server)."""
+    """Records console errors, page errors and every URL a context asks for (blocks off-server),
+    and logs each request to the server in REQUEST_LOG."""
 
     def __init__(self, server: Server) -> None:
         self.origins = (f"{server.url}/", f"{server.ws_url}/")
@@ -63,11 +102,27 @@ class Watch:
 
     def attach(self, context: BrowserContext) -> Page:
         context.route("**/*", self._guard)
-        page = context.new_page()
+        context.on("request", self._log)  # routes miss the hops of a redirect; this sees them
+        context.on("page", self._watch)  # also pages a link opens in a new tab
+        return context.new_page()
+
+    def _watch(self, page: Page) -> None:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("websocket", lambda socket: self.urls.append(socket.url))
-        return page
+        page.on("websocket", self._websocket)
+        # A link that downloads (CSV, JSON) is a GET no request event reports.
+        page.on("download", lambda download: self._log_visit("GET", download.url))
+
+    def _websocket(self, socket: WebSocket) -> None:
+        self.urls.append(socket.url)
+        self._log_visit(WEBSOCKET, socket.url)
+
+    def _log(self, request: Request) -> None:
+        self._log_visit(request.method, request.url, command_action(request))
+
+    def _log_visit(self, method: str, url: str, action: str | None = None) -> None:
+        if url.startswith(self.origins):
+            REQUEST_LOG.add(Visit(method, urlsplit(url).path, action))
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -101,3 +156,29 @@ def open_button_page(page: Page, server: Server, path: str) -> None:
     with page.expect_websocket() as socket_info:
         page.goto(f"{server.url}{path}")
     socket_info.value.wait_for_event("framereceived")
+
+
+@dataclass
+class Tablet:
+    """A facilitator's page on the dashboard, and the watch on its context."""
+
+    page: Page
+    watch: Watch
+
+
+@contextmanager
+def tablet(browser: Browser, server: Server, name: str) -> Iterator[Tablet]:
+    """A tablet joined as `name`, on the demo session's dashboard with its live socket."""
+    watch = Watch(server)
+    context = browser.new_context(viewport=TABLET)
+    try:
+        page = watch.attach(context)
+        join_and_open_dashboard(page, server, name)
+        yield Tablet(page, watch)
+    finally:
+        context.close()
+
+
+def accept_confirmations(page: Page) -> None:
+    """Say OK to the confirm() an hx-confirm control asks (ending a session, a new link)."""
+    page.on("dialog", lambda dialog: dialog.accept())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import secrets
@@ -12,10 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.browser_support import PUSH_TIMEOUT_MS, Watch
+from tests.browser_support import PUSH_TIMEOUT_MS, Tablet, Watch, accept_confirmations
 from tests.server import JOIN_CODE, Server
 
 WIDE: ViewportSize = {"width": 1280, "height": 800}
+LATER_SECONDS = 60  # between the dose and the end, so the two are apart on the scrubber
 
 
 @pytest.fixture
@@ -168,3 +170,46 @@ def test_an_export_imported_from_the_home_page_opens_its_review(
         assert [e for e in watch.errors if "400" not in e] == []  # the refused file's answer
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_session_ended_on_the_dashboard_is_reviewed_and_exported(sam: Tablet) -> None:
+    page = sam.page
+    accept_confirmations(page)
+    page.get_by_role("button", name="Start clock").click()
+    page.locator("#mat-p1 .tile-face").click()
+    page.locator("#sheet").get_by_role("button", name="Dosed now").click()
+    expect(page.locator("#mat-p1 .dose-line")).to_be_visible(timeout=PUSH_TIMEOUT_MS)
+    page.keyboard.press("Escape")  # closes the sheet
+    origin = page.url.split("/s/")[0]
+    moved = page.request.post(f"{origin}/_test/clock", form={"seconds": str(LATER_SECONDS)})
+    assert moved.ok, moved.text()
+
+    page.get_by_role("button", name="End session").click()
+    page.get_by_role("link", name="Session ended · review").click()
+    expect(page.locator("#timeline")).to_be_visible()
+
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    assert ",dose,1,Ana,Sam," in Path(csv_download.value.path()).read_text()
+    with page.expect_download() as json_download:
+        page.get_by_role("link", name="JSON", exact=True).click()
+    events = json.loads(Path(json_download.value.path()).read_text())["events"]
+    assert [e["type"] for e in events][-1] == "SessionEnded"
+
+    scrubber = page.locator("#scrubber")
+    end = scrubber.input_value()
+    with page.expect_response(re.compile(r"/replay\?")):
+        page.get_by_role("button", name="Previous event").click()
+    assert int(scrubber.input_value()) < int(end)
+    expect(page.locator("#replay #topbar")).not_to_have_attribute("data-ended", "true")
+    expect(page.locator("#replay #mat-p1 .dose-line")).to_be_visible()
+    with page.expect_response(re.compile(r"/replay\?")):
+        page.get_by_role("button", name="Next event").click()
+    expect(page.locator("#replay #topbar")).to_have_attribute("data-ended", "true")
+
+    page.get_by_role("link", name="Per-participant summary").click()
+    expect(page.get_by_role("heading", name="Mat 1 · Ana")).to_be_visible()
+    page.get_by_role("link", name="Back to the review").click()
+    expect(page.locator("#timeline")).to_be_visible()
+    assert sam.watch.errors == []

@@ -166,6 +166,7 @@ def test_core_loop(browsers: Engine, server: Server, shots: Path) -> None:
     lead.click("#tools button", "End session")
     assert "End this session?" in lead.accept_dialog()
     lead.wait_for_text("#topbar", "Session ended")
+    lead.wait_for_text("#topbar .clock-state", "journey, ended")  # the clock stopped with it
     colleague.wait_for_text("#topbar", "Session ended")
 
     lead.click(".side-nav a", "All sessions")

@@ -206,11 +206,14 @@ async def test_tiles_show_when_a_button_goes_offline(room: Room) -> None:
 
     button = await room.button(mats[7]["token"])
     await button.receive()
-    assert "button offline" not in tile(await tablet.receive_until('id="mat-p8"'), "p8")
+    # By the tile's class: the ticker's first redraw of every tile may come in between.
+    online = await tablet.receive_until('id="mat-p8" class="tile (?![^"]*button-offline)')
+    assert "button offline" not in tile(online, "p8")
 
     await button.socket.close()
     await asyncio.sleep(BUTTON_OFFLINE_AFTER)
-    assert "button offline" in tile(await tablet.receive_until('id="mat-p8"'), "p8")
+    offline = await tablet.receive_until('id="mat-p8" class="tile [^"]*button-offline')
+    assert "button offline" in tile(offline, "p8")
 
 
 async def test_the_ladder_times_are_editable_per_session(room: Room) -> None:

@@ -226,7 +226,7 @@ def clock_elapsed(snapshot: str) -> float:
 
 def without_moving_times(snapshot: str) -> str:
     """Drop what legitimately moves: render time, clock, countdowns, waiting, connected devices."""
-    snapshot = re.sub(r'<details class="tool devices">.*?</details>', "", snapshot, flags=re.S)
+    snapshot = re.sub(r'<details[^>]*class="tool devices">.*?</details>', "", snapshot, flags=re.S)
     snapshot = re.sub(r'data-(rendered-at|elapsed)="[^"]*"', "", snapshot)
     snapshot = re.sub(r">\d+:\d\d(:\d\d)?<", "><", snapshot)
     return re.sub(r"in \d+:\d\d", "in", snapshot)
