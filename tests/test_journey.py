@@ -69,8 +69,8 @@ async def test_vitals_out_of_range_are_marked_and_prompts_clear(room: Room) -> N
     limits = {"action": "thresholds", "systolic_max": "180", "diastolic_max": "100",
               "hr_max": "120", "hr_min": "50", "spo2_min": "94"}  # fmt: skip
     assert (await room.command(sam, sid, **limits)).status_code == 204
-    relaxed = await tablet.receive_until('id="mat-p3" class="tile (?![^"]*vitals-out)')
-    assert "BP 172/96" in tile(relaxed, "p3")
+    relaxed = await tablet.receive_until(r'id="tools"[\s\S]*id="mat-p3"')  # the limits' push
+    assert "vitals-out" not in tile(relaxed, "p3")  # within the limits: no longer marked
 
 
 async def test_a_round_marks_each_mat_and_overdue_follows_the_interval(room: Room) -> None:
