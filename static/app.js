@@ -33,13 +33,17 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { toast.className = "toast"; }, TOAST_MS);
   }
-  // A command that could not reach the server waits (with its idempotency key) and is sent
-  // when the connection returns; the server refuses it if it has gone stale meanwhile (say, a
-  // claim on a request a colleague resolved), and the refusal says why.
+  // A command that could not reach the server waits (with its idempotency key, so a resend is
+  // recorded once) and is sent as soon as the server answers again, whether the socket closed
+  // or stayed open; the server refuses it if it has gone stale meanwhile (say, a claim on a
+  // request a colleague resolved), and the refusal says why. Sent one at a time, in order.
   var OUTBOX_MAX_AGE_MS = 2 * 60 * 1000;
   var outbox = [];
+  var flushing = false;
   document.addEventListener("htmx:error", function (evt) {
-    var request = evt.detail.ctx && evt.detail.ctx.request;
+    var ctx = evt.detail.ctx;
+    if (ctx && ctx.response) return; // the server answered: not a connection problem
+    var request = ctx && ctx.request;
     if (request && request.method === "POST" && request.headers["Idempotency-Key"]) {
       outbox.push({
         action: request.action,
@@ -52,6 +56,7 @@
     } else {
       showToast("Not sent: no connection to the roomlive server.");
     }
+    if (ctx) lostContact(RECONNECT_BANNER_DELAY_MS);
   });
   function toastText(html) {
     var holder = document.createElement("template");
@@ -59,21 +64,28 @@
     return (holder.content.textContent || "").trim();
   }
   function flushOutbox() {
-    var waiting = outbox;
-    outbox = [];
-    waiting.forEach(function (item) {
-      if (Date.now() - item.at > OUTBOX_MAX_AGE_MS) {
-        showToast("Dropped a command made more than two minutes ago, while offline.");
-        return;
-      }
-      fetch(item.action, {
-        method: "POST", body: item.body, headers: item.headers, credentials: "same-origin"
-      }).then(function (response) {
-        return response.text().then(function (text) {
-          if (response.status >= 400) showToast(toastText(text) || "Not done.");
-          else showInfo("Sent what you did while offline.");
-        });
-      }, function () { outbox.push(item); });
+    if (flushing || outbox.length === 0) return;
+    var item = outbox[0];
+    if (Date.now() - item.at > OUTBOX_MAX_AGE_MS) {
+      outbox.shift();
+      showToast("Dropped a command made more than two minutes ago, while offline.");
+      flushOutbox();
+      return;
+    }
+    flushing = true;
+    fetch(item.action, {
+      method: "POST", body: item.body, headers: item.headers, credentials: "same-origin"
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        outbox.shift(); // answered: done, even if refused (a retry would be refused again)
+        flushing = false;
+        if (response.status >= 400) showToast(toastText(text) || "Not done.");
+        else showInfo("Sent what you did while offline.");
+        flushOutbox();
+      });
+    }).catch(function () {
+      flushing = false; // still no contact: it stays first in line for the next answer
+      lostContact(RECONNECT_BANNER_DELAY_MS);
     });
   }
   // An alert that nothing was recorded stays until it is dismissed: it must not fade unseen.
@@ -92,22 +104,31 @@
     }
   });
 
-  // --- connection state: a banner only after a few seconds without contact ------------------
+  // --- connection state ----------------------------------------------------------------------
+  // Two links fail apart: the socket (what the server pushes) and fetch (commands). A Wi-Fi blip
+  // can leave the socket open while fetches fail; a server restart closes the socket. While
+  // contact is in doubt the page asks GET /healthz about once a second (one at a time; not while
+  // hidden or while the device says it is offline). Any answer from the server (a probe, a
+  // request, a message on the socket) sends the outbox and, if the socket is open, clears the
+  // banner; a closed socket is reopened at once and the banner clears when it is back (the
+  // server sends the full state first thing).
+  //
+  // Why probe with fetch rather than let hx-ws retry faster: Chromium delays each WebSocket
+  // attempt more, the more attempts failed lately (per renderer process, over 2-4 minutes:
+  // 1-5 s x 2^min(failures / (successes + 1), 16) / 65536). Capping hx-ws's back-off at 0.5 s
+  // made the first attempt after a 20 s outage wait up to 3.6 s. Fetches are not throttled, so
+  // hx-ws keeps its own back-off (a fallback, 0.5 s growing to 60 s: few failures) and the
+  // first answer to a probe opens the socket now.
+  var PROBE_MS = 1000;
+  var PROBE_JITTER = 0.2; // ±20 %: tablets that lost the server together do not come back in step
+  var PROBE_TIMEOUT_MS = 2000;
   var bannerTimer = null;
-  var APP_CLOSE_CODES = 4000; // 4xxx: the server will not take this socket back (htmx stops)
-  document.addEventListener("htmx:ws:close", function (evt) {
-    document.body.classList.add("offline");
-    if (evt.detail.code >= APP_CLOSE_CODES) {
-      var stopped = document.getElementById("reconnecting");
-      if (stopped) {
-        stopped.textContent = "Signed out or link no longer valid: reload the page.";
-        stopped.hidden = false;
-      }
-      return;
-    }
-    bannerSoon(RECONNECT_BANNER_DELAY_MS);
-  });
-  // The banner, after `delay` ms unless a connection opens first.
+  var inDoubt = false;
+  var probeTimer = null;
+  var probing = false;
+  var lastContact = Date.now();
+
+  // The banner, after `delay` ms unless contact returns first.
   function bannerSoon(delay) {
     document.body.classList.add("offline");
     if (bannerTimer !== null) return;
@@ -116,28 +137,89 @@
       if (banner) banner.hidden = false;
     }, delay);
   }
-  // The device knows it lost the network: no need to wait for the socket to notice.
-  window.addEventListener("offline", function () { bannerSoon(RECONNECT_BANNER_DELAY_MS); });
-  document.addEventListener("htmx:ws:after:connection", function () {
+  function probeLater() {
+    var wait = PROBE_MS * (1 + PROBE_JITTER * (2 * Math.random() - 1));
+    probeTimer = setTimeout(probe, wait);
+  }
+  function lostContact(bannerDelay) {
+    bannerSoon(bannerDelay);
+    inDoubt = true;
+    if (probeTimer === null && !probing) probeLater();
+  }
+  // The server answered something: send what waits; all clear if the socket is open (or the
+  // page has none); else reopen it now, and keep asking until it is back.
+  function contact() {
+    lastContact = Date.now();
+    flushOutbox();
+    var live = document.getElementById("live");
+    var connection = wsConnection();
+    var socket = connection && connection.socket;
+    if (live && connection && !(socket && socket.readyState === WebSocket.OPEN)) {
+      reconnectNow();
+      return;
+    }
+    inDoubt = false;
+    clearTimeout(probeTimer);
+    probeTimer = null;
+    if (live && !connection) return; // hx-ws stopped for good (signed out): its banner stays
     clearTimeout(bannerTimer);
     bannerTimer = null;
-    lastContact = Date.now();
     document.body.classList.remove("offline");
     var banner = document.getElementById("reconnecting");
     if (banner) banner.hidden = true;
+  }
+  function probe() {
+    probeTimer = null;
+    if (!inDoubt) return;
+    if (document.hidden || navigator.onLine === false) {
+      probeLater(); // nothing to learn now; `online` probes at once, visible again reconnects
+      return;
+    }
+    probing = true;
+    var abort = new AbortController();
+    var timeout = setTimeout(function () { abort.abort(); }, PROBE_TIMEOUT_MS);
+    fetch("/healthz", { cache: "no-store", signal: abort.signal }).then(function (response) {
+      if (response.ok) contact();
+    }, function () { /* no answer yet */ }).then(function () {
+      clearTimeout(timeout);
+      probing = false;
+      if (inDoubt && probeTimer === null) probeLater();
+    });
+  }
+  function probeNow() {
+    inDoubt = true;
+    clearTimeout(probeTimer);
+    probeTimer = null;
+    if (!probing) probe();
+  }
+
+  var APP_CLOSE_CODES = 4000; // 4xxx: the server will not take this socket back (htmx stops)
+  document.addEventListener("htmx:ws:close", function (evt) {
+    if (evt.detail.code >= APP_CLOSE_CODES) {
+      document.body.classList.add("offline");
+      var stopped = document.getElementById("reconnecting");
+      if (stopped) {
+        stopped.textContent = "Signed out or link no longer valid: reload the page.";
+        stopped.hidden = false;
+      }
+      return;
+    }
+    lostContact(RECONNECT_BANNER_DELAY_MS);
+  });
+  // The device knows it lost the network: no need to wait for the socket to notice.
+  window.addEventListener("offline", function () { lostContact(RECONNECT_BANNER_DELAY_MS); });
+  // ... and when it says the network is back, ask the server now rather than at the next probe.
+  window.addEventListener("online", probeNow);
+  document.addEventListener("htmx:ws:after:connection", contact);
+  document.addEventListener("htmx:ws:after:message:incoming", contact);
+  document.addEventListener("htmx:after:request", function (evt) {
+    if (evt.detail.ctx && evt.detail.ctx.response) contact();
   });
 
   // A socket can die without closing (Wi-Fi gone, laptop lid shut): the server sends a
   // heartbeat every 5 s, and a page that hears nothing for longer closes the socket itself, so
   // htmx reconnects and the fresh connection brings the full state.
   var SILENCE_MS = 12000;
-  var lastContact = Date.now();
-  function liveSocket() {
-    var live = document.getElementById("live");
-    var ws = live && live._htmx && live._htmx.ws && live._htmx.ws.connection;
-    return ws ? ws.socket : null;
-  }
-  document.addEventListener("htmx:ws:after:message:incoming", function () { lastContact = Date.now(); });
   setInterval(function () {
     var socket = liveSocket();
     if (socket && socket.readyState === WebSocket.OPEN && Date.now() - lastContact > SILENCE_MS) {
@@ -145,19 +227,48 @@
       socket.close(); // 1005: htmx reconnects
       // On a dead network the close handshake cannot finish, so no close event comes (for a
       // minute or more): the silence itself is reason enough for the banner, now.
-      bannerSoon(0);
+      lostContact(0);
     }
   }, 1000);
-  // When the network comes back, reconnect now rather than after htmx's growing back-off.
-  window.addEventListener("online", function () {
+
+  // hx-ws 4.0.1 has no public "reconnect now" and does not expose its socket: both sit on the
+  // connect element's private `_htmx.ws.connection` (socket, retry timer). These three
+  // functions are the only places that reach in. reconnectNow cancels hx-ws's pending retry
+  // (else it would replace the new socket later), sets aside a socket stuck closing on a dead
+  // network (no close event, so no retry, for a minute or more) or one still connecting after
+  // 2 s, and fires `visibilitychange`, on which hx-ws opens a socket when it has none (or a
+  // closed one). At most once per 2 s, so a server that answers but refuses the socket is not
+  // hammered (Chromium's throttle, above, slows such retries further).
+  var STUCK_CONNECTING_MS = 2000;
+  var FORCE_GAP_MS = 2000;
+  var connectingSocket = null;
+  var connectingSince = 0;
+  var forcedAt = 0;
+  function wsConnection() {
     var live = document.getElementById("live");
-    var connection = live && live._htmx && live._htmx.ws && live._htmx.ws.connection;
+    return (live && live._htmx && live._htmx.ws && live._htmx.ws.connection) || null;
+  }
+  function liveSocket() {
+    var connection = wsConnection();
+    return connection ? connection.socket : null;
+  }
+  function reconnectNow() {
+    var connection = wsConnection();
     var socket = connection && connection.socket;
-    if (!connection || (socket && socket.readyState <= WebSocket.OPEN)) return; // connecting/open
-    clearTimeout(connection.timer); // else hx-ws's pending retry replaces the new socket later
-    connection.socket = null; // one stuck closing on the dead network is dropped, not awaited
-    document.dispatchEvent(new Event("visibilitychange")); // hx-ws opens a new socket now
-  });
+    if (!connection || document.hidden || (socket && socket.readyState === WebSocket.OPEN)) return;
+    if (socket && socket.readyState === WebSocket.CONNECTING) {
+      if (socket !== connectingSocket) { connectingSocket = socket; connectingSince = Date.now(); }
+      if (Date.now() - connectingSince < STUCK_CONNECTING_MS) return; // under way
+    }
+    if (Date.now() - forcedAt < FORCE_GAP_MS) return;
+    forcedAt = Date.now();
+    clearTimeout(connection.timer);
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      connection.socket = null;
+      try { socket.close(); } catch (e) { /* already closing */ }
+    }
+    document.dispatchEvent(new Event("visibilitychange"));
+  }
 
   // --- one time on every tablet: estimate this device's offset to the server clock ----------
   // Several round trips to /time; the one with the shortest round trip wins (NTP's idea), so a
@@ -195,10 +306,7 @@
     var topbar = document.getElementById("topbar");
     if (topbar && !synced) offsetSeconds = parseFloat(topbar.dataset.renderedAt) - Date.now() / 1000;
   }
-  document.addEventListener("htmx:ws:after:connection", function () {
-    syncClock();
-    flushOutbox();
-  });
+  document.addEventListener("htmx:ws:after:connection", function () { syncClock(); });
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function mmss(s) { s = Math.max(0, Math.floor(s)); return Math.floor(s / 60) + ":" + pad(s % 60); }
