@@ -178,8 +178,8 @@
     probing = true;
     var abort = new AbortController();
     var timeout = setTimeout(function () { abort.abort(); }, PROBE_TIMEOUT_MS);
-    fetch("/healthz", { cache: "no-store", signal: abort.signal }).then(function (response) {
-      if (response.ok) contact();
+    fetch("/healthz", { cache: "no-store", signal: abort.signal }).then(function () {
+      contact(); // any answer, a 503 (a full disk) too: the server is there
     }, function () { /* no answer yet */ }).then(function () {
       clearTimeout(timeout);
       probing = false;
