@@ -555,6 +555,9 @@
     var ok = ctx.response && ctx.response.status < 300;
     if (inRound && ok && closest(evt, "[data-check]")) nextInRound();
     var form = closest(evt, "form");
+    // The sheet may have been fetched again while the request was out (a push redrew its tile):
+    // the form that was sent is gone, its preserved fields now sit in the new one.
+    if (form && !form.isConnected && form.id) form = document.getElementById(form.id) || form;
     if (ok && form && form.hasAttribute("data-reset-on-success")) form.reset();
     // A page that is not live (settings) shows a toggle's new state by drawing itself again.
     if (ok && form && form.hasAttribute("data-reload-on-success")) location.reload();

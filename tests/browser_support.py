@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -182,3 +183,14 @@ def tablet(browser: Browser, server: Server, name: str) -> Iterator[Tablet]:
 def accept_confirmations(page: Page) -> None:
     """Say OK to the confirm() an hx-confirm control asks (ending a session, a new link)."""
     page.on("dialog", lambda dialog: dialog.accept())
+
+
+ANSWER_DELAY_SECONDS = 0.5
+
+
+def answer_after_the_push(route: Route) -> None:
+    """Hold an answer back until the push of the same change has surely arrived (as under
+    load): what the page does with the answer must not depend on the element it came from."""
+    answer = route.fetch()
+    time.sleep(ANSWER_DELAY_SECONDS)
+    route.fulfill(response=answer)

@@ -7,7 +7,12 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser_support import PUSH_TIMEOUT_MS, Tablet, accept_confirmations
+from tests.browser_support import (
+    PUSH_TIMEOUT_MS,
+    Tablet,
+    accept_confirmations,
+    answer_after_the_push,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -55,12 +60,14 @@ def test_the_sheet_records_status_flag_dose_booster_vitals_and_note(sam: Tablet)
     sheet.get_by_label("Diastolic").fill("95")
     sheet.get_by_label("Heart rate").fill("80")
     sheet.get_by_label("SpO2").fill("97")
+    page.route("**/commands", answer_after_the_push)  # the sheet is fetched again meanwhile
     button(sheet, "Save").click()
     expect(tile.locator(".vitals-chip")).to_contain_text(
         f"BP {OUT_OF_RANGE_SYSTOLIC}/95", timeout=PUSH_TIMEOUT_MS
     )
     expect(sheet.locator(".last-vitals")).to_contain_text("HR 80")
     expect(sheet.get_by_label("Systolic")).to_have_value("")  # the form is ready for the next
+    page.unroute("**/commands")
 
     sheet.get_by_label("Note").fill("prefers the blanket")
     button(sheet, "Save note").click()

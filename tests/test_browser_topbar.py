@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser_support import PUSH_TIMEOUT_MS, Tablet
+from tests.browser_support import PUSH_TIMEOUT_MS, Tablet, answer_after_the_push
 from tests.server import Server
 
 pytestmark = pytest.mark.browser
 
 DEMO_MATS = 8
-ANSWER_DELAY_SECONDS = 0.5
 
 
 def button(where: Page | Locator, name: str) -> Locator:
@@ -91,14 +89,6 @@ def test_alert_timing_is_saved(sam: Tablet) -> None:
     expect(page.get_by_label("Ask the claimer again after")).to_have_value("300")
     expect(page.locator("#panel-ladder")).to_have_attribute("open", "")  # still open after it
     assert sam.watch.errors == []
-
-
-def answer_after_the_push(route: Route) -> None:
-    """Hold the answer back until the push of the same change has surely arrived (as under
-    load): the form that was sent must still be in the page to hear it."""
-    answer = route.fetch()
-    time.sleep(ANSWER_DELAY_SECONDS)
-    route.fulfill(response=answer)
 
 
 def test_a_push_keeps_open_panels_and_what_is_being_typed(sam: Tablet, server: Server) -> None:
