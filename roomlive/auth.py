@@ -20,13 +20,15 @@ from pathlib import Path
 
 from starlette.datastructures import Headers
 
+from .rules import MAX_SENDER_NAME, clean_name
+
 SECRET_FILE = "secret.key"
 JOIN_CODE_FILE = "join-code.txt"
 COOKIE_NAME = "roomlive_facilitator"
 COOKIE_MAX_AGE_SECONDS = 24 * 3600
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
-MAX_FACILITATOR_NAME = 40
+MAX_FACILITATOR_NAME = MAX_SENDER_NAME
 JOIN_ATTEMPTS = 5
 JOIN_WINDOW_SECONDS = 60.0
 MAX_TRACKED_ADDRESSES = 10_000
@@ -57,10 +59,7 @@ def code_matches(expected: str, given: str) -> bool:
 
 def clean_facilitator_name(name: str) -> str | None:
     """The display name shown to colleagues, or None if it is unusable."""
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > MAX_FACILITATOR_NAME or not cleaned.isprintable():
-        return None
-    return cleaned
+    return clean_name(name)
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,20 @@ import typing
 
 from . import commands as c
 from . import events as e
-from .care import CareCommand, check_flags, decide_care
+from .care import MAX_CHECKIN_MINUTES, CareCommand, check_flags, decide_care
 from .journey import JourneyCommand, auto_advance, check_plan, decide_journey
 from .model import Session
-from .rules import DomainError
+from .rules import DomainError, require_id, require_range, require_sender
 from .support import SupportCommand, decide_support, ladder_steps
+from .timing import is_time_zone
 
 __all__ = ["DomainError", "decide"]
 
 MAX_PARTICIPANTS = 24
 MAX_NAME_LENGTH = 40
+MAX_SESSION_NAME = 200
+MAX_ROOM_NAME = 200
+MAX_MAT = 99
 
 JOURNEY = typing.get_args(JourneyCommand)
 CARE = typing.get_args(CareCommand)
@@ -35,6 +39,9 @@ def decide(state: Session | None, command: c.Command, now: float) -> list[e.Even
         if isinstance(command, c.Tick):
             return []
         raise DomainError("this session has ended and is read-only")
+    sender = getattr(command, "by", None)
+    if sender is not None:
+        require_sender(sender)
     if isinstance(command, c.Tick):
         return ladder_steps(state, now) + auto_advance(state, now)
     if isinstance(command, c.EndSession):
@@ -53,19 +60,20 @@ def _create(state: Session | None, command: c.CreateSession, now: float) -> list
         raise DomainError(f"session {command.sid!r} already exists")
     if not command.name.strip():
         raise DomainError("a session needs a name")
-    if not 1 <= len(command.participants) <= MAX_PARTICIPANTS:
-        raise DomainError(f"a session needs between 1 and {MAX_PARTICIPANTS} participants")
-    mats = [p.mat for p in command.participants]
-    if len(set(mats)) != len(mats):
-        raise DomainError("two participants share a mat number")
-    if any(not p.name.strip() or len(p.name) > MAX_NAME_LENGTH for p in command.participants):
-        raise DomainError(f"each participant needs a name of at most {MAX_NAME_LENGTH} characters")
+    if len(command.name) > MAX_SESSION_NAME:
+        raise DomainError(f"the session's name must be at most {MAX_SESSION_NAME} characters")
+    if len(command.room) > MAX_ROOM_NAME:
+        raise DomainError(f"the room name must be at most {MAX_ROOM_NAME} characters")
+    _check_participants(command)
     if not command.phases:
         raise DomainError("a session needs at least one phase")
     check_plan(command.phases)
     check_flags(command.flags)
     if command.checkin_minutes < 1:
         raise DomainError("the check-in interval must be at least one minute")
+    require_range(command.checkin_minutes, 1, MAX_CHECKIN_MINUTES, "the check-in interval")
+    if not is_time_zone(command.timezone):
+        raise DomainError(f"unknown time zone {command.timezone[:MAX_NAME_LENGTH]!r}")
     return [
         e.SessionCreated(
             at=now,
@@ -79,3 +87,19 @@ def _create(state: Session | None, command: c.CreateSession, now: float) -> list
             timezone=command.timezone,
         )
     ]
+
+
+def _check_participants(command: c.CreateSession) -> None:
+    people = command.participants
+    if not 1 <= len(people) <= MAX_PARTICIPANTS:
+        raise DomainError(f"a session needs between 1 and {MAX_PARTICIPANTS} participants")
+    for person in people:
+        require_id(person.pid, "a participant's id")
+    if len({p.pid for p in people}) != len(people):
+        raise DomainError("two participants share an id")
+    if any(not 1 <= p.mat <= MAX_MAT for p in people):
+        raise DomainError(f"mat numbers go from 1 to {MAX_MAT}")
+    if len({p.mat for p in people}) != len(people):
+        raise DomainError("two participants share a mat number")
+    if any(not p.name.strip() or len(p.name) > MAX_NAME_LENGTH for p in people):
+        raise DomainError(f"each participant needs a name of at most {MAX_NAME_LENGTH} characters")

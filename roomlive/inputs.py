@@ -10,16 +10,16 @@ from collections.abc import Callable, Mapping
 from . import commands as c
 from .commandkeys import CommandKey
 from .commands import Command, CreateSession
+from .decide import MAX_MAT
 from .model import CHECK_STATUSES, DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
 from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
+from .rules import ID_PATTERN
 from .timing import is_time_zone
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 IDEMPOTENCY_QUERY = "key"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 MAX_FIELD_LENGTH = 200
-MAX_MAT = 99
 PARTICIPANT_LINE = re.compile(r"^\s*(\d{1,3})\s*[.,:;)\-\u2013]?\s*(.+?)\s*$")
 
 FACILITATOR_KINDS = (RequestKind.WATCH, RequestKind.BACKUP)

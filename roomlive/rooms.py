@@ -19,7 +19,7 @@ from .clock import SteadyClock
 from .commandkeys import CommandKey, server_key
 from .commands import Command, Tick
 from .decide import decide
-from .export import rebrand
+from .export import digest, rebrand
 from .hub import Hub
 from .inputs import new_id, new_token
 from .model import Participant, Phase, Session
@@ -68,6 +68,14 @@ class Outcome:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class Imported:
+    """Where an imported file's session is; `already`: it was imported before, not now."""
+
+    sid: str
+    already: bool = False
+
+
 class Rooms:
     def __init__(
         self,
@@ -86,6 +94,7 @@ class Rooms:
         self._keys: dict[str, dict[tuple[str, str], str]] = {}  # (sender, key) -> asked
         self._tokens: dict[str, tuple[str, str]] = {}
         self._custom_presets: dict[str, tuple[Phase, ...]] = {}
+        self._imports: dict[str, str] = {}  # content hash of an imported file -> its session
         self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
         self._writer = asyncio.Lock()
         self.write_problem: str | None = None  # why the last write failed; None once one succeeds
@@ -96,6 +105,7 @@ class Rooms:
         for record in stored:
             self._fold(record.session_id, CommandKey.parse(record.command_key), record.event)
             self.clock.not_before(record.event.at)
+        self._imports = await self._store.imports()
         return len(stored)
 
     def session(self, sid: str) -> Session | None:
@@ -251,22 +261,27 @@ class Rooms:
         """One session's events with their log sequence numbers."""
         return [(r.seq, r.event) for r in await self._store.session_events(sid)]
 
-    async def import_session(self, wanted_sid: str, events: Sequence[e.Event], by: str) -> str:
-        """Add an exported, validated session as an ended one; return its id here.
+    async def import_session(self, wanted_sid: str, events: Sequence[e.Event], by: str) -> Imported:
+        """Add an exported, validated session as an ended one, once per file; say where it is.
 
         It keeps its id unless that is taken on this server; its button links are new (and dead,
-        since the session has ended).
+        since the session has ended). The same file again (by its events' hash) adds nothing.
         """
 
+        hashed = digest(events)
         async with self._writer:
+            earlier = self._imports.get(hashed)
+            if earlier is not None and earlier in self._sessions:
+                return Imported(earlier, already=True)
             sid = wanted_sid if wanted_sid and wanted_sid not in self._sessions else new_id()
             while sid in self._sessions:
                 sid = new_id()
             rebranded = rebrand(events, sid, new_token, by)
-            stored = await self._recording(self._store.append_session(sid, rebranded))
+            stored = await self._recording(self._store.append_session(sid, rebranded, hashed))
             for record in stored:
                 self._fold(sid, CommandKey.parse(record.command_key), record.event)
-        return sid
+            self._imports[hashed] = sid
+        return Imported(sid)
 
     async def purge(self, sid: str, by: str) -> int:
         """Delete an ended session's events for good; the audit log records that it happened."""
@@ -279,6 +294,7 @@ class Rooms:
                 raise DomainError("end the session before purging it")
             count = await self._recording(self._store.purge(sid, self.clock(), by))
             del self._sessions[sid]
+            self._imports = {k: v for k, v in self._imports.items() if v != sid}
             self._keys.pop(sid, None)
             self._time_marks.pop(sid, None)
             for token in [t for t, (owner, _) in self._tokens.items() if owner == sid]:

@@ -4,6 +4,10 @@ WAL with synchronous=FULL: an append has returned only once the event is on disk
 broadcast after it survives a crash. Triggers refuse UPDATE and DELETE; a UNIQUE key per command
 part makes a retried command impossible to record twice.
 
+An import also records the content hash of the file's events in `imports`, in the same
+transaction, so that the same file imported again (a retry after a lost answer) is recognised,
+also after a restart.
+
 The one exception is a purge: the lead deletes a whole ended session after exporting it. Inside
 one transaction a row in `purge_permits` lets the DELETE trigger through for that session only,
 and a row in `audit` (itself append-only) records that the purge happened, never what it held.
@@ -51,6 +55,10 @@ CREATE TRIGGER IF NOT EXISTS audit_is_append_only_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_is_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS imports (
+    digest TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL
+);
 """
 
 
@@ -162,8 +170,11 @@ class EventStore:
             StoredEvent(seq, sid, key, decode(name, data)) for seq, sid, key, name, data in rows
         ]
 
-    async def append_session(self, session_id: str, events: Sequence[Event]) -> list[StoredEvent]:
-        """Write a whole session's events (an import) in one transaction: all of them or none."""
+    async def append_session(
+        self, session_id: str, events: Sequence[Event], digest: str
+    ) -> list[StoredEvent]:
+        """Write a whole session's events (an import) and the file's `digest` in one
+        transaction: all of it or none."""
         rows = []
         stored = []
         for part, event in enumerate(events):
@@ -177,8 +188,15 @@ class EventStore:
                 "VALUES (?,?,?,?,?,?,?)",
                 rows,
             )
+            await self._db.execute("INSERT INTO imports VALUES (?, ?)", (digest, session_id))
         self._last_seq += len(events)
         return stored
+
+    async def imports(self) -> dict[str, str]:
+        """The content hash of every imported file still here, and the session it became."""
+        async with self._db.execute("SELECT digest, session_id FROM imports") as cursor:
+            rows = await cursor.fetchall()
+        return {digest: sid for digest, sid in rows}
 
     async def purge(self, session_id: str, at: float, by: str) -> int:
         """Delete every event of one session and record that (not what) in the audit log.
@@ -195,6 +213,8 @@ class EventStore:
             await self._db.execute("INSERT INTO purge_permits VALUES (?)", (session_id,))
             await self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
             await self._db.execute("DELETE FROM purge_permits WHERE session_id = ?", (session_id,))
+            # A purged import may come back: its file's hash goes with it.
+            await self._db.execute("DELETE FROM imports WHERE session_id = ?", (session_id,))
             await self._db.execute(
                 "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
                 ("purge", session_id, at, by, count),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import commands as c
 from . import events as e
 from .model import OUTCOMES, AssistRequest, Level, RequestKind, RequestState, Session
-from .rules import DomainError, find_participant, find_request, require_range
+from .rules import DomainError, find_participant, find_request, require_id, require_range
 
 BUTTON = "participant"
 MAX_NOTE = 200
@@ -126,6 +126,7 @@ def _ladder(command: c.SetLadder, now: float) -> e.LadderChanged:
 
 
 def _new_request_id(state: Session, rid: str) -> None:
+    require_id(rid, "a request id")
     if rid in state.requests:
         raise DomainError(f"request id {rid!r} is already used")
 

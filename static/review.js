@@ -80,6 +80,17 @@
 
   function setUpImport(form) {
     var message = document.getElementById("import-message");
+
+    // The same file again (or a retry whose answer was lost): one session, and a way to it.
+    function showAlready(review) {
+      var link = document.createElement("a");
+      link.href = review;
+      link.textContent = "open its review";
+      message.className = "";
+      message.textContent = "Already imported: this file is a session here already — ";
+      message.appendChild(link);
+      message.appendChild(document.createTextNode("."));
+    }
     form.addEventListener("submit", function (evt) {
       evt.preventDefault();
       var file = form.querySelector("input[type=file]").files[0];
@@ -92,7 +103,9 @@
         });
       }).then(function (response) {
         return response.json().then(function (body) {
+          if (response.ok && body.already) { showAlready(body.review); return; }
           if (response.ok && body.review) { window.location.assign(body.review); return; }
+          message.className = "error";
           message.textContent = "Not imported: " + (body.error || response.status) + ".";
         });
       }).catch(function () {

@@ -132,11 +132,11 @@ def _requests(out: list[e.Event], at: Callable[[float], float]) -> None:
         out.append(e.AssistRaised(at=t, by="participant", rid=rid, pid=pid))
         if claim >= 30:
             out.append(e.AssistRealerted(at=t + 30, rid=rid))
-        if claim >= 60:
-            out.append(e.AssistRepeated(at=t + 45, rid=rid))
+        if claim >= 60:  # asked again once escalated (a repeat before it would escalate it)
             out.append(e.AssistEscalated(at=t + 60, rid=rid))
+            out.append(e.AssistRepeated(at=t + 65, rid=rid))
         out.append(e.AssistClaimed(at=t + claim, by=who, rid=rid))
-        if resolve >= 180:
+        if resolve - claim >= 180:  # still claimed, unresolved, when the claim went stale
             out.append(e.AssistClaimStale(at=t + claim + 180, rid=rid))
         note = "settled after ginger tea" if outcome == "nausea" else ""
         out.append(e.AssistResolved(at=t + resolve, by=who, rid=rid, outcome=outcome, note=note))

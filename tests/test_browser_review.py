@@ -167,6 +167,16 @@ def test_an_export_imported_from_the_home_page_opens_its_review(
         assert sid not in page.url  # the id was taken here, so the copy has a new one
         expect(page.locator("#timeline .item.bar")).to_have_count(1)
         expect(page.locator("#replay #topbar")).to_have_attribute("data-ended", "true")
+        review = page.url
+
+        page.goto(f"{server.url}/import")  # the same file again: still one session
+        page.get_by_label("Export file").set_input_files(exported)
+        page.get_by_role("button", name="Import").click()
+        message = page.locator("#import-message")
+        expect(message).to_contain_text("Already imported")
+        message.get_by_role("link", name="open its review").click()
+        page.wait_for_url(review)
+        assert len(lead.get("/api/sessions").json()) == 2
         assert [e for e in watch.errors if "400" not in e] == []  # the refused file's answer
     finally:
         context.close()

@@ -156,12 +156,16 @@ async def test_a_log_made_before_purges_existed_can_be_purged(tmp_path: Path) ->
 async def test_an_imported_session_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     store = await EventStore.open(tmp_path / "log.db")
     await store.append_session(
-        "s1", [e.ClockStarted(at=1, by="Sam"), e.ClockPaused(at=2, by="Sam")]
+        "s1", [e.ClockStarted(at=1, by="Sam"), e.ClockPaused(at=2, by="Sam")], "hash-1"
     )
     with pytest.raises(sqlite3.IntegrityError):  # the same session's import keys again
-        await store.append_session("s1", [e.ClockResumed(at=3, by="Sam")] * 3)
+        await store.append_session("s1", [e.ClockResumed(at=3, by="Sam")] * 3, "hash-2")
+    with pytest.raises(sqlite3.IntegrityError):  # the same file's hash again
+        await store.append_session("s3", [e.ClockResumed(at=3, by="Sam")], "hash-1")
     later = await store.append("s2", "k", [e.ClockStarted(at=4, by="Sam")])
     loaded = await store.load()
+    imports = await store.imports()
     await store.close()
     assert [(s.seq, s.session_id) for s in loaded] == [(1, "s1"), (2, "s1"), (3, "s2")]
+    assert imports == {"hash-1": "s1"}
     assert later[0].seq == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -9,6 +10,8 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from roomlive import events as e
+from roomlive.model import ParticipantSpec, Phase
 from tests.clients import Room, cookie_header
 from tests.server import Server
 
@@ -100,3 +103,114 @@ async def test_purge_removes_that_session_only_after_it_ended_and_a_confirmation
 
     server.restart()  # and it stays gone
     assert [s["sid"] for s in (await sam.get("/api/sessions")).json()] == [other]
+
+
+def write_session(server: Server, sid: str, events: list[e.Event]) -> None:
+    """Events straight into the log, as an older server's import could have left them."""
+    with sqlite3.connect(server.db_path) as db:
+        last = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        for part, event in enumerate(events):
+            type_name, data = e.encode(event)
+            row = (last + 1 + part, sid, "import", part, event.at, type_name, data)
+            db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", row)
+
+
+def unshowable_session(at: float) -> list[e.Event]:
+    """Replays, but has no phases left to show: imported before imports were held to the rules."""
+    people = (ParticipantSpec("p1", "Zephyrine", 1, "tok-z"),)
+    return [
+        e.SessionCreated(
+            at=at,
+            sid="broken",
+            name="Broken group",
+            room="Room 5",
+            participants=people,
+            phases=(Phase("Peak", 30),),
+            flags=("water",),
+            checkin_minutes=15,
+        ),
+        e.PlanChanged(at=at + 1, by="Sam", phases=()),
+        e.SessionEnded(at=at + 2, by="Sam"),
+    ]
+
+
+async def test_a_session_that_cannot_be_shown_breaks_nothing_else(
+    room: Room, server: Server
+) -> None:
+    sam = await room.facilitator("Sam")
+    demo = (await room.demo_session(sam))["sid"]
+    now = float((await sam.get("/time")).json()["now"])
+    server.stop()
+    write_session(server, "broken", unshowable_session(now))
+    server.start()
+
+    homes = [await sam.get("/") for _ in range(3)]
+    review = await sam.get("/s/broken/review")
+    replay = await sam.get("/s/broken/replay", params={"at": str(now + 1)})
+    dashboard = await sam.get("/s/broken")
+
+    assert {home.status_code for home in homes} == {200}
+    assert f'href="/s/{demo}"' in homes[0].text  # the other session is listed and opens
+    assert (await sam.get(f"/s/{demo}")).status_code == 200
+    assert "Broken group" in homes[0].text
+    assert "cannot be shown: IndexError: tuple index out of range" in homes[0].text
+    assert 'href="/s/broken' not in homes[0].text
+    for page in (review, replay, dashboard):
+        assert page.status_code == 500 and "This session cannot be shown: " in page.text
+    logged = [line for line in server.log().splitlines() if "cannot be shown" in line]
+    assert len(logged) == 1 and "broken" in logged[0], logged
+    assert "Zephyrine" not in server.log()
+
+
+async def test_the_same_file_imported_twice_is_one_session_also_after_a_restart(
+    room: Room, server: Server
+) -> None:
+    sam = await room.facilitator("Sam")
+    sid = (await room.demo_session(sam))["sid"]
+    await room.command(sam, sid, action="end")
+    exported = (await sam.get(f"/s/{sid}/export.json")).content
+    await sam.post(f"/s/{sid}/purge", data={"confirm": "Demo group"})
+    headers = {"content-type": "application/json"}
+
+    first = await sam.post("/import", content=exported, headers=headers)
+    again = await sam.post("/import", content=exported, headers=headers)
+    server.restart()
+    after_restart = await sam.post("/import", content=exported, headers=headers)
+    reformatted = json.dumps(json.loads(exported), indent=4)  # the same events, spaced out
+    spaced = await sam.post("/import", content=reformatted, headers=headers)
+
+    assert first.status_code == 201, first.text
+    copy = first.json()["sid"]
+    assert first.json() == {"sid": copy, "review": f"/s/{copy}/review"}
+    for answer in (again, after_restart, spaced):
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"sid": copy, "review": f"/s/{copy}/review", "already": True}
+    assert rows_of(server).keys() == {copy}
+
+    await sam.post(f"/s/{copy}/purge", data={"confirm": "Demo group"})  # gone: it may return
+    back = await sam.post("/import", content=exported, headers=headers)
+    assert back.status_code == 201 and rows_of(server).keys() == {back.json()["sid"]}
+
+
+async def test_an_import_over_the_rules_is_refused_by_position_and_reason(room: Room) -> None:
+    sam = await room.facilitator("Sam")
+    sid = (await room.demo_session(sam))["sid"]
+    document = (await sam.get(f"/s/{sid}/export.json")).json()
+    created = document["events"][0]
+    advanced = {"seq": 2, "at": created["at"] + 1, "type": "PhaseAdvanced"}
+    advanced["data"] = {"at": advanced["at"], "by": "Sam", "index": 99}
+    headers = {"content-type": "application/json"}
+
+    over = await sam.post(
+        "/import", content=json.dumps({**document, "events": [created, advanced]}), headers=headers
+    )
+    flagged = await sam.post(
+        "/import", content=json.dumps({**document, "version": True}), headers=headers
+    )
+
+    assert over.status_code == 400
+    assert (
+        over.json()["error"] == "event 2 (PhaseAdvanced): index is 99, but the rules record 1 here"
+    )
+    assert flagged.status_code == 400 and "version true is not supported" in flagged.json()["error"]
+    assert list(rows_of(room.server)) == [sid]

@@ -14,6 +14,7 @@ from . import homescreen
 from . import participants as p
 from . import review as r
 from .common import Services, services
+from .showing import guarded
 from .testing import advance_clock
 
 __all__ = ["Services", "routes"]
@@ -47,21 +48,21 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
         Route("/api/sessions", f.sessions_api),
         Route("/sessions/new", f.new_session_page),
         Route("/sessions", f.create_session, methods=["POST"]),
-        Route("/s/{sid}", f.dashboard),
-        Route("/s/{sid}/cards", f.cards),
-        Route("/s/{sid}/review", r.review),
-        Route("/s/{sid}/replay", r.replay),
-        Route("/s/{sid}/export.csv", r.export_csv),
-        Route("/s/{sid}/export.json", r.export_json),
-        Route("/s/{sid}/summary", r.summary),
-        Route("/s/{sid}/purge", r.purge_page, methods=["GET"]),
+        Route("/s/{sid}", guarded(f.dashboard)),
+        Route("/s/{sid}/cards", guarded(f.cards)),
+        Route("/s/{sid}/review", guarded(r.review)),
+        Route("/s/{sid}/replay", guarded(r.replay)),
+        Route("/s/{sid}/export.csv", guarded(r.export_csv)),
+        Route("/s/{sid}/export.json", guarded(r.export_json)),
+        Route("/s/{sid}/summary", guarded(r.summary)),
+        Route("/s/{sid}/purge", guarded(r.purge_page), methods=["GET"]),
         Route("/s/{sid}/purge", r.purge, methods=["POST"]),
         Route("/import", r.import_page, methods=["GET"]),
         Route("/import", r.import_export, methods=["POST"]),
         Route("/s/{sid}/commands", f.facilitator_commands, methods=["POST"]),
         Route("/s/{sid}/devices/{device}/find", f.find_tablet, methods=["POST"]),
-        Route("/s/{sid}/settings", f.settings_page),
-        Route("/s/{sid}/mats/{pid}/sheet", f.mat_sheet),
+        Route("/s/{sid}/settings", guarded(f.settings_page)),
+        Route("/s/{sid}/mats/{pid}/sheet", guarded(f.mat_sheet)),
         Route("/time", time_now),
         WebSocketRoute("/s/{sid}/ws", f.facilitator_socket),
         Route("/p/{token}", p.participant_page),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -16,6 +16,7 @@ from ..inputs import MAX_PLAN_ROWS, BadInput
 from ..model import Session
 from ..render import Views
 from ..rooms import Rooms
+from ..showing import Unshowable
 
 CLOSE_LOGIN_REQUIRED = 4401
 MAX_FORM_BYTES = 16 * 1024
@@ -34,6 +35,7 @@ class Services:
     base_url: str
     default_timezone: str
     throttle: auth.JoinThrottle
+    unshowable: Unshowable = field(default_factory=Unshowable)
 
 
 def services(conn: HTTPConnection) -> Services:

@@ -94,7 +94,9 @@ async def home(request: Request) -> Response:
     who = facilitator(request)
     if who is None:
         return login_redirect(request)
-    return page(request, "home.html", facilitator=who, sessions=services(request).rooms.sessions())
+    svc = services(request)
+    sessions = svc.unshowable.listing(svc.rooms.sessions())
+    return page(request, "home.html", facilitator=who, sessions=sessions)
 
 
 async def new_session_page(request: Request) -> Response:

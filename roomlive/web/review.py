@@ -187,7 +187,8 @@ async def import_page(request: Request) -> Response:
 
 
 async def import_export(request: Request) -> Response:
-    """A JSON export in the body; answers {"sid", "review"} or {"error"}."""
+    """A JSON export in the body; answers 201 {"sid", "review"}, 200 with "already": true if
+    this file was imported before, or {"error"}."""
     who = facilitator(request)
     if who is None:
         return JSONResponse({"error": "join first: facilitator cookie missing or expired"}, 401)
@@ -205,5 +206,8 @@ async def import_export(request: Request) -> Response:
     except BadExport as error:
         return JSONResponse({"error": str(error)}, 400)
     wanted = wanted if SAFE_SID.fullmatch(wanted) else ""
-    sid = await services(request).rooms.import_session(wanted, events, who)
-    return JSONResponse({"sid": sid, "review": f"/s/{sid}/review"}, 201)
+    imported = await services(request).rooms.import_session(wanted, events, who)
+    answer = {"sid": imported.sid, "review": f"/s/{imported.sid}/review"}
+    if imported.already:  # a retry, or the same file twice: still one session
+        return JSONResponse({**answer, "already": True}, 200)
+    return JSONResponse(answer, 201)

@@ -1,0 +1,35 @@
+"""Session pages that answer "cannot be shown: <reason>" when that session's state cannot be
+rendered, instead of failing with a bare 500 (see roomlive/showing.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..store import NotRecorded
+from .common import error_page, services
+
+UNSHOWABLE = 500
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(endpoint: Endpoint) -> Endpoint:
+    """A session page that answers "cannot be shown: <reason>" if rendering its state fails."""
+
+    async def guarded_endpoint(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (HTTPException, NotRecorded):
+            raise  # their own handlers answer these
+        except Exception as error:  # this session's state; other sessions are not touched
+            sid = str(request.path_params.get("sid", ""))
+            svc = services(request)
+            reason = svc.unshowable.reason(sid, svc.rooms.session(sid), error)
+            message = f"This session cannot be shown: {reason}."
+            return error_page(request, UNSHOWABLE, "Cannot be shown", message)
+
+    return guarded_endpoint
