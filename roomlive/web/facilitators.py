@@ -94,7 +94,14 @@ async def home(request: Request) -> Response:
     who = facilitator(request)
     if who is None:
         return login_redirect(request)
-    return page(request, "home.html", facilitator=who, sessions=services(request).rooms.sessions())
+    rooms = services(request).rooms
+    return page(
+        request,
+        "home.html",
+        facilitator=who,
+        sessions=rooms.sessions(),
+        unreadable=rooms.unreadable_sessions(),
+    )
 
 
 async def new_session_page(request: Request) -> Response:
