@@ -358,8 +358,9 @@ def upcast(cls: type[Event], data: Data, version: object) -> Data:
         try:
             data = step(data)
         except (KeyError, TypeError, ValueError) as error:
-            reason = f"{cls.__name__}.{name} cannot upcast it ({type(error).__name__}: {error})"
-            raise UnreadableEvent(reason) from None
+            # A KeyError names the field it lacked; other messages may quote the row's values.
+            detail = f"no field {error}" if isinstance(error, KeyError) else type(error).__name__
+            raise UnreadableEvent(f"{cls.__name__}.{name} cannot upcast it ({detail})") from None
         if type(data) is not dict:
             raise UnreadableEvent(f"{cls.__name__}.{name} returned no object")
     return data

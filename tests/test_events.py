@@ -181,7 +181,11 @@ def test_a_missing_upcaster_is_named() -> None:
             '"participants":[{"pid":"p1","name":"Ana","mat":1}]}',
             "field 'participants': missing field 'token'",
         ),
-        ("MoodNoted", '{"at":1.0,"pid":"p1"}', "MoodNoted.upcast_v1_v2 cannot upcast it"),
+        (
+            "MoodNoted",
+            '{"at":1.0,"pid":"p1"}',
+            "MoodNoted.upcast_v1_v2 cannot upcast it (no field 'state')",
+        ),
     ],
 )
 def test_a_row_that_cannot_be_decoded_says_what_was_expected(
