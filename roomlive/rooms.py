@@ -1,6 +1,10 @@
 """The rooms: live state per session, kept by executing commands through the one writer.
 
 command -> decide -> append (committed) -> apply -> render once -> publish to every socket.
+
+A session whose log holds a row that cannot be decoded, or an event that does not fold onto the
+ones before it, is unreadable: it is folded no further, holds no live state (no commands, no
+ticks, no button links), and is listed with the row and the reason. Every other session runs.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from .presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
 from .presets import PRESETS
 from .render import Region, Views
 from .rules import DomainError
-from .store import DuplicateCommand, EventStore, NotRecorded
+from .store import DuplicateCommand, EventStore, NotRecorded, StoredEvent, UnreadableRow
 from .timing import likely_phase, overdue, vitals_due
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,24 @@ class KeyReused(DomainError):
             f"the idempotency key {key} was already used for a different command: "
             "use a new key for each command"
         )
+
+
+class SessionUnreadable(DomainError):
+    def __init__(self, unreadable: Unreadable) -> None:
+        super().__init__(f"this session {unreadable.problem}")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A session the log holds but this server cannot fold: the first row that failed."""
+
+    sid: str
+    name: str  # from its creation, if that was read; "" otherwise
+    row: UnreadableRow
+
+    @property
+    def problem(self) -> str:
+        return f"cannot be read: {self.row}"
 
 
 @dataclass(frozen=True)
@@ -96,20 +118,52 @@ class Rooms:
         self._custom_presets: dict[str, tuple[Phase, ...]] = {}
         self._imports: dict[str, str] = {}  # content hash of an imported file -> its session
         self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
+        self._unreadable: dict[str, Unreadable] = {}
         self._writer = asyncio.Lock()
         self.write_problem: str | None = None  # why the last write failed; None once one succeeds
 
     async def load(self) -> int:
-        """Rebuild every session by folding the log; return how many events were read."""
+        """Rebuild every session by folding the log; return how many rows were read."""
         stored = await self._store.load()
         for record in stored:
-            self._fold(record.session_id, CommandKey.parse(record.command_key), record.event)
-            self.clock.not_before(record.event.at)
+            if record.session_id in self._unreadable:
+                continue  # never folded past its first bad row
+            if isinstance(record, UnreadableRow):
+                self._cannot_read(record)
+                continue
+            self._load_one(record)
         self._imports = await self._store.imports()
         return len(stored)
 
+    def _load_one(self, record: StoredEvent) -> None:
+        sid, event = record.session_id, record.event
+        try:
+            self._fold(sid, CommandKey.parse(record.command_key), event)
+        except Exception as error:  # whatever one session's log holds, the others must start
+            # The exception's text can quote what the event held: only its kind is logged.
+            reason = f"does not fit the events before it ({type(error).__name__})"
+            self._cannot_read(UnreadableRow(record.seq, sid, type(event).__name__, reason))
+            return
+        self.clock.not_before(event.at)
+
+    def _cannot_read(self, row: UnreadableRow) -> None:
+        """Mark the row's session unreadable and forget its live state (link tokens included)."""
+        sid = row.session_id
+        state = self._sessions.pop(sid, None)
+        self._keys.pop(sid, None)
+        for token in [t for t, (owner, _) in self._tokens.items() if owner == sid]:
+            del self._tokens[token]
+        self._unreadable[sid] = Unreadable(sid, state.name if state else "", row)
+        log.error("session %s cannot be read: %s; it is not folded further", sid, row)
+
     def session(self, sid: str) -> Session | None:
         return self._sessions.get(sid)
+
+    def unreadable(self, sid: str) -> Unreadable | None:
+        return self._unreadable.get(sid)
+
+    def unreadable_sessions(self) -> list[Unreadable]:
+        return sorted(self._unreadable.values(), key=lambda u: u.row.seq)
 
     def sessions(self) -> list[Session]:
         return sorted(self._sessions.values(), key=lambda s: s.created_at, reverse=True)
@@ -134,6 +188,8 @@ class Rooms:
     async def execute(self, sid: str, command: Command, key: CommandKey) -> Outcome:
         """Decide, commit, apply and publish one command. Raises DomainError if refused."""
         async with self._writer:
+            if sid in self._unreadable:
+                raise SessionUnreadable(self._unreadable[sid])
             asked_before = self._keys.get(sid, {}).get((key.sender, key.key))
             if asked_before is not None:
                 if asked_before != key.asked:
@@ -273,8 +329,9 @@ class Rooms:
             earlier = self._imports.get(hashed)
             if earlier is not None and earlier in self._sessions:
                 return Imported(earlier, already=True)
-            sid = wanted_sid if wanted_sid and wanted_sid not in self._sessions else new_id()
-            while sid in self._sessions:
+            taken = self._sessions.keys() | self._unreadable.keys()
+            sid = wanted_sid if wanted_sid and wanted_sid not in taken else new_id()
+            while sid in taken:
                 sid = new_id()
             rebranded = rebrand(events, sid, new_token, by)
             stored = await self._recording(self._store.append_session(sid, rebranded, hashed))

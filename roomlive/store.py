@@ -11,6 +11,9 @@ also after a restart.
 The one exception is a purge: the lead deletes a whole ended session after exporting it. Inside
 one transaction a row in `purge_permits` lets the DELETE trigger through for that session only,
 and a row in `audit` (itself append-only) records that the purge happened, never what it held.
+
+A row that cannot be decoded (written by a later roomlive, or damaged) does not stop `load`: it
+comes back as an `UnreadableRow` naming it, and the caller decides what that session becomes.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from .events import Event, decode, encode
+from .events import Event, UnreadableEvent, decode, encode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -74,6 +77,28 @@ class StoredEvent:
 
 
 @dataclass(frozen=True)
+class UnreadableRow:
+    """A logged row that does not decode; `reason` names fields and versions, never values."""
+
+    seq: int
+    session_id: str
+    type_name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"event {self.seq} ({self.type_name}): {self.reason}"
+
+
+def read_row(
+    seq: int, session_id: str, key: str, type_name: str, data: str | bytes
+) -> StoredEvent | UnreadableRow:
+    try:
+        return StoredEvent(seq, session_id, key, decode(type_name, data))
+    except UnreadableEvent as error:
+        return UnreadableRow(seq, session_id, str(type_name), error.reason)
+
+
+@dataclass(frozen=True)
 class AuditRow:
     what: str
     session_id: str
@@ -119,15 +144,13 @@ class EventStore:
     async def close(self) -> None:
         await self._db.close()
 
-    async def load(self) -> list[StoredEvent]:
+    async def load(self) -> list[StoredEvent | UnreadableRow]:
+        """Every row in log order, decoded, or naming why it could not be."""
         async with self._db.execute(
             "SELECT seq, session_id, command_key, type, data FROM events ORDER BY seq"
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            StoredEvent(seq, session_id, key, decode(type_name, data))
-            for seq, session_id, key, type_name, data in rows
-        ]
+        return [read_row(*row) for row in rows]
 
     async def append(
         self, session_id: str, command_key: str, events: Sequence[Event]
@@ -159,16 +182,20 @@ class EventStore:
         return stored
 
     async def session_events(self, session_id: str) -> list[StoredEvent]:
-        """One session's events, in log order."""
+        """One session's events, in log order; UnreadableEvent naming the first bad row."""
         async with self._db.execute(
             "SELECT seq, session_id, command_key, type, data FROM events "
             "WHERE session_id = ? ORDER BY seq",
             (session_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            StoredEvent(seq, sid, key, decode(name, data)) for seq, sid, key, name, data in rows
-        ]
+        found = []
+        for row in rows:
+            read = read_row(*row)
+            if isinstance(read, UnreadableRow):
+                raise UnreadableEvent(str(read))
+            found.append(read)
+        return found
 
     async def append_session(
         self, session_id: str, events: Sequence[Event], digest: str

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import ClassVar
+
 import pytest
 
 from roomlive import events as e
@@ -60,6 +64,7 @@ SAMPLES: list[e.Event] = [
 def test_every_event_type_has_a_sample() -> None:
     assert {type(s).__name__ for s in SAMPLES} == set(e.EVENT_TYPES)
     concrete = {cls for cls in _subclasses(e.Event) if cls is not e.RequestEvent}
+    concrete -= {cls for cls in concrete if cls.__module__ != e.__name__}  # test-local ones
     assert concrete == set(e.EVENT_TYPES.values()), "an event class is missing from EVENT_TYPES"
 
 
@@ -78,3 +83,115 @@ def test_encode_then_decode_gives_the_same_event(event: e.Event) -> None:
 def test_an_unknown_type_in_the_log_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown event type 'Nope'"):
         e.decode("Nope", "{}")
+
+
+# --- versions and upcasters: a test-local event whose fields changed twice since version 1.
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoodNoted(e.Event):
+    """v1 {"pid", "state"}; v2 renamed "state" to "mood"; v3 added "by" with no default."""
+
+    class_version: ClassVar[int] = 3
+
+    pid: str
+    mood: str
+    by: str
+
+    @staticmethod
+    def upcast_v1_v2(data: e.Data) -> e.Data:
+        data["mood"] = data.pop("state")
+        return data
+
+    @staticmethod
+    def upcast_v2_v3(data: e.Data) -> e.Data:
+        return {**data, "by": "unknown"}
+
+
+@pytest.fixture
+def mood_noted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(e.EVENT_TYPES, "MoodNoted", MoodNoted)
+
+
+@pytest.mark.usefixtures("mood_noted")
+@pytest.mark.parametrize(
+    ("data", "by"),
+    [
+        ('{"at":1.0,"pid":"p1","state":"calm"}', "unknown"),  # v1: no "_v" at all
+        ('{"at":1.0,"pid":"p1","mood":"calm","_v":2}', "unknown"),
+        ('{"at":1.0,"pid":"p1","mood":"calm","by":"Sam","_v":3}', "Sam"),
+    ],
+    ids=["v1", "v2", "v3"],
+)
+def test_an_older_row_decodes_through_its_upcasters(data: str, by: str) -> None:
+    assert e.decode("MoodNoted", data) == MoodNoted(at=1.0, pid="p1", mood="calm", by=by)
+
+
+@pytest.mark.usefixtures("mood_noted")
+def test_a_changed_event_is_written_with_its_version_and_reads_back() -> None:
+    event = MoodNoted(at=2.0, pid="p1", mood="low", by="Kim")
+    type_name, data = e.encode(event)
+    assert json.loads(data)[e.VERSION_KEY] == 3
+    assert e.decode(type_name, data) == event
+
+
+def test_a_version_1_event_is_written_as_it_always_was() -> None:
+    _, data = e.encode(e.ClockStarted(at=1.0, by="Sam"))
+    assert data == '{"at":1.0,"by":"Sam"}'
+
+
+@pytest.mark.parametrize("cls", e.EVENT_TYPES.values(), ids=lambda cls: cls.__name__)
+def test_every_event_type_has_an_upcaster_for_each_version_before_its_own(
+    cls: type[e.Event],
+) -> None:
+    assert len(e.upcasters(cls)) == cls.class_version - e.FIRST_VERSION
+
+
+def test_a_missing_upcaster_is_named() -> None:
+    @dataclass(frozen=True, kw_only=True)
+    class Renamed(e.Event):
+        class_version: ClassVar[int] = 2
+
+    with pytest.raises(e.UnreadableEvent, match="Renamed is at version 2 but has no upcast_v1_v2"):
+        e.upcasters(Renamed)
+
+
+@pytest.mark.usefixtures("mood_noted")
+@pytest.mark.parametrize(
+    ("type_name", "data", "reason"),
+    [
+        ("Nope", "{}", "unknown event type 'Nope' in the log"),
+        ("AssistRaised", '{"at":1,"by":"participant","pid":"p1"}', "missing field 'rid'"),
+        ("ClockStarted", '{"at":1}', "missing field 'by'"),
+        ("ClockStarted", '{"at":1,"by":"Sam","state":"x"}', "unknown field 'state'"),
+        ("ClockStarted", '{"at":1,"by":"Sam"', "the data is not JSON (Expecting"),
+        ("ClockStarted", "[1, 2]", "expected a JSON object, got list"),
+        ("ClockStarted", '{"at":1,"by":"Sam","_v":2}', "version 2 is newer than this roomlive"),
+        ("ClockStarted", '{"at":1,"by":"Sam","_v":"1"}', "version '1' is not a whole number"),
+        ("ClockStarted", '{"at":1,"by":"Sam","_v":0}', "version 0 is not a whole number"),
+        (
+            "ParticipantChecked",
+            '{"at":1,"by":"Sam","pid":"p1","status":"Ana is fine"}',
+            "field 'status' is not one of 'unchecked', 'ok', 'watch', 'attention', 'away'",
+        ),
+        ("FlagsChanged", '{"at":1,"by":"Sam","flags":"water"}', "field 'flags' is not a list"),
+        (
+            "SessionCreated",
+            '{"at":1,"sid":"s","name":"n","room":"r","phases":[],"flags":[],"checkin_minutes":1,'
+            '"participants":[{"pid":"p1","name":"Ana","mat":1}]}',
+            "field 'participants': missing field 'token'",
+        ),
+        (
+            "MoodNoted",
+            '{"at":1.0,"pid":"p1"}',
+            "MoodNoted.upcast_v1_v2 cannot upcast it (no field 'state')",
+        ),
+    ],
+)
+def test_a_row_that_cannot_be_decoded_says_what_was_expected(
+    type_name: str, data: str, reason: str
+) -> None:
+    with pytest.raises(e.UnreadableEvent) as raised:
+        e.decode(type_name, data)
+    assert raised.value.reason.startswith(reason), raised.value.reason
+    assert "Ana" not in raised.value.reason  # a value, possibly a name, is never quoted

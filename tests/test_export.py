@@ -510,7 +510,7 @@ def shown_everywhere(events: list[e.Event]) -> None:
     state = fold(stored)
     assert state is not None
     end = stored[-1].at
-    VIEWS.page("home.html", facilitator="Kim", sessions=[listed(state)])
+    VIEWS.page("home.html", facilitator="Kim", sessions=[listed(state)], unreadable=[])
     VIEWS.page(
         "dashboard.html",
         session=state,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from roomlive import events as e
-from roomlive.store import SCHEMA, DuplicateCommand, EventStore
+from roomlive.store import SCHEMA, DuplicateCommand, EventStore, StoredEvent, UnreadableRow
 
 pytestmark = pytest.mark.anyio
 
@@ -32,9 +32,7 @@ async def test_appended_events_come_back_in_order_after_reopening(tmp_path: Path
     await reopened.close()
 
     assert [s.seq for s in first + both] == [1, 2, 3]
-    assert [(s.seq, s.session_id, s.command_key, s.event) for s in loaded] == [
-        (s.seq, s.session_id, s.command_key, s.event) for s in first + both
-    ]
+    assert loaded == first + both
     assert later[0].seq == 4
 
 
@@ -169,3 +167,43 @@ async def test_an_imported_session_is_written_whole_or_not_at_all(tmp_path: Path
     assert [(s.seq, s.session_id) for s in loaded] == [(1, "s1"), (2, "s1"), (3, "s2")]
     assert imports == {"hash-1": "s1"}
     assert later[0].seq == 3
+
+
+async def test_a_row_that_cannot_be_decoded_is_named_and_the_others_still_load(
+    tmp_path: Path,
+) -> None:
+    store = await EventStore.open(tmp_path / "log.db")
+    await store.append("s1", "k1", [e.ClockStarted(at=1, by="Sam")])
+    await store.close()
+    with sqlite3.connect(tmp_path / "log.db") as db:  # as a later roomlive, or damage, left it
+        db.execute(
+            "INSERT INTO events VALUES (2, 's2', 'k', 0, 2.0, 'AssistRaised', ?)",
+            ('{"at":2.0,"by":"participant","pid":"p1"}',),
+        )
+        db.execute("INSERT INTO events VALUES (3, 's1', 'k2', 0, 3.0, 'ClockPaused', 'oops')")
+    db.close()
+    store = await EventStore.open(tmp_path / "log.db")
+    await store.append("s1", "k3", [e.ClockResumed(at=4, by="Sam")])
+    loaded = await store.load()
+    await store.close()
+
+    assert [type(row) for row in loaded] == [StoredEvent, UnreadableRow, UnreadableRow, StoredEvent]
+    assert str(loaded[1]) == "event 2 (AssistRaised): missing field 'rid'"
+    assert loaded[1].session_id == "s2"
+    assert str(loaded[2]).startswith("event 3 (ClockPaused): the data is not JSON")
+    assert isinstance(loaded[3], StoredEvent) and loaded[3].seq == 4
+
+
+async def test_one_sessions_events_name_a_row_that_cannot_be_decoded(tmp_path: Path) -> None:
+    store = await EventStore.open(tmp_path / "log.db")
+    await store.append("s1", "k1", [e.ClockStarted(at=1, by="Sam")])
+    await store.close()
+    with sqlite3.connect(tmp_path / "log.db") as db:
+        db.execute("INSERT INTO events VALUES (2, 's1', 'k', 0, 2.0, 'Nope', '{}')")
+    db.close()
+    store = await EventStore.open(tmp_path / "log.db")
+    try:
+        with pytest.raises(e.UnreadableEvent, match=r"event 2 \(Nope\): unknown event type"):
+            await store.session_events("s1")
+    finally:
+        await store.close()

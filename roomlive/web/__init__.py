@@ -32,7 +32,8 @@ async def health(request: Request) -> Response:
     if rooms.write_problem is not None:
         body = {"ok": False, "problem": f"the event log cannot be written: {rooms.write_problem}"}
         return JSONResponse(body, 503)
-    return JSONResponse({"ok": True, "sessions": len(rooms.sessions())})
+    unreadable = len(rooms.unreadable_sessions())
+    return JSONResponse({"ok": True, "sessions": len(rooms.sessions()), "unreadable": unreadable})
 
 
 def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:

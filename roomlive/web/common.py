@@ -24,6 +24,7 @@ MAX_FORM_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 3 * MAX_PLAN_ROWS + 8
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+UNREADABLE_STATUS = 500  # the server cannot serve it: no retry or other request will help
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,26 @@ def facilitator_session(request: Request) -> tuple[str, Session] | Response:
     who = facilitator(request)
     if who is None:
         return login_redirect(request)
-    session = services(request).rooms.session(request.path_params["sid"])
+    rooms = services(request).rooms
+    sid = request.path_params["sid"]
+    session = rooms.session(sid)
     if session is None:
-        return error_page(request, 404, "No such session", "This session is not on this server.")
+        return no_session_page(request, sid)
     return who, session
+
+
+def no_session_page(conn: HTTPConnection, sid: str) -> HTMLResponse:
+    """Why the session named in the path cannot be shown: unknown here, or its log unreadable."""
+    unreadable = services(conn).rooms.unreadable(sid)
+    if unreadable is None:
+        return error_page(conn, 404, "No such session", "This session is not on this server.")
+    title = "This session cannot be read"
+    named = f"“{unreadable.name}”" if unreadable.name else f"Session {sid}"
+    message = (
+        f"{named} {unreadable.problem}. Every other session is unaffected; "
+        "keep the database file as it is and ask whoever looks after this server."
+    )
+    return error_page(conn, UNREADABLE_STATUS, title, message)
 
 
 def public_base_url(conn: HTTPConnection) -> str:

@@ -95,8 +95,13 @@ async def home(request: Request) -> Response:
     if who is None:
         return login_redirect(request)
     svc = services(request)
-    sessions = svc.unshowable.listing(svc.rooms.sessions())
-    return page(request, "home.html", facilitator=who, sessions=sessions)
+    return page(
+        request,
+        "home.html",
+        facilitator=who,
+        sessions=svc.unshowable.listing(svc.rooms.sessions()),
+        unreadable=svc.rooms.unreadable_sessions(),
+    )
 
 
 async def new_session_page(request: Request) -> Response:

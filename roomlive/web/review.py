@@ -25,9 +25,11 @@ from ..model import Session
 from ..review import clock_time, duration, figures, final_state, local
 from ..timeline import layout
 from .common import (
+    UNREADABLE_STATUS,
     error_page,
     facilitator,
     login_redirect,
+    no_session_page,
     page,
     read_form,
     secure,
@@ -45,9 +47,10 @@ async def _log(request: Request) -> tuple[str, list[e.Event]] | Response:
     if facilitator(request) is None:
         return login_redirect(request)
     sid = request.path_params["sid"]
-    events = await services(request).rooms.session_log(sid)
+    rooms = services(request).rooms
+    events = [] if rooms.unreadable(sid) else await rooms.session_log(sid)
     if not events:
-        return error_page(request, 404, "No such session", "This session is not on this server.")
+        return no_session_page(request, sid)
     return sid, events
 
 
@@ -74,7 +77,11 @@ async def replay(request: Request) -> Response:
     """The dashboard's regions as they were at `at` (epoch seconds), folded from the log."""
     if facilitator(request) is None:
         return Response("Join again: your sign-in has expired.", 401)
-    events = await services(request).rooms.session_log(request.path_params["sid"])
+    rooms = services(request).rooms
+    unreadable = rooms.unreadable(request.path_params["sid"])
+    if unreadable:
+        return Response(f"This session {unreadable.problem}.", UNREADABLE_STATUS)
+    events = await rooms.session_log(request.path_params["sid"])
     if not events:
         return Response("This session is not on this server.", 404)
     try:
