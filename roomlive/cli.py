@@ -16,10 +16,18 @@ import uvicorn
 from .app import PROJECT_DIR, Settings, create_app
 from .auth import load_or_create_credentials
 from .lan import lan_addresses
+from .limits import (
+    MAX_CONNECTIONS_PER_ADDRESS,
+    PROXY_ADDRESSES,
+    Gate,
+    QuietAcceptErrors,
+    guarded_protocols,
+    plan_connections,
+    raise_open_file_limit,
+)
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .timing import is_time_zone
 from .tls import ensure_certificate
-from .wsproto import AbortStalledPeers
 
 TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
 
@@ -88,6 +96,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="trust X-Forwarded-For/-Proto from a reverse proxy on this machine (default: off)",
     )
+    parser.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=MAX_CONNECTIONS_PER_ADDRESS,
+        metavar="N",
+        help="connections one client address may hold open (default 64; raise behind a NAT)",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return parser.parse_args(argv)
 
@@ -120,11 +135,26 @@ def serve(argv: list[str]) -> int:
     print(f"roomlive: open on a tablet: {'  '.join(urls)}", flush=True)
     print(f"roomlive: facilitator join code: {credentials.join_code}", flush=True)
     print(f"roomlive: event log: {db_path}", flush=True)
+    files_were, files = raise_open_file_limit()
+    backlog, total = plan_connections(files)
+    gate = Gate(
+        per_address=args.max_connections_per_address,
+        total=total,
+        exempt=PROXY_ADDRESSES if args.behind_proxy else frozenset(),
+    )
+    print(
+        f"roomlive: connections: at most {gate.per_address} per address and {gate.total} in all;"
+        f" open-file limit {files_were}" + (f", raised to {files}" if files != files_were else ""),
+        flush=True,
+    )
+    http_protocol, ws_protocol = guarded_protocols(gate)
     config = uvicorn.Config(
         create_app(settings),
         host=args.host,
         port=args.port,
-        ws=AbortStalledPeers,
+        http=http_protocol,
+        ws=ws_protocol,
+        backlog=backlog,
         ws_max_size=WS_MAX_SIZE_BYTES,
         ws_per_message_deflate=False,
         ws_ping_interval=WS_PING_SECONDS,
@@ -139,6 +169,7 @@ def serve(argv: list[str]) -> int:
     )
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())
+    logging.getLogger("asyncio").addFilter(QuietAcceptErrors())
     uvicorn.Server(config).run()
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -34,6 +35,11 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     scheme: str = "http"
+    open_files: tuple[int, int] | None = None  # RLIMIT_NOFILE (soft, hard) of the server
+
+    def _limit_open_files(self) -> None:  # in the child, before exec
+        if self.open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, self.open_files)
 
     @property
     def url(self) -> str:
@@ -58,6 +64,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=os.environ.copy(),
+                preexec_fn=self._limit_open_files if self.open_files is not None else None,
             )
         self._wait_until_ready()
         return self
