@@ -27,7 +27,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -77,6 +77,9 @@ ROOM = Size("room", rooms=1, tablets=4, participants=12, rate=2.0)
 CLINIC = Size("clinic", rooms=25, tablets=100, participants=300, rate=20.0)
 SMOKE = Size("smoke", rooms=2, tablets=4, participants=6, rate=10.0)
 SIZES = {size.name: size for size in (ROOM, CLINIC, SMOKE)}
+
+# Other work on the same server while the taps go out: (server, facilitator cookie) -> context.
+Alongside = Callable[[ServerProcess, str], contextlib.AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -409,11 +412,13 @@ def run(
     workdir: Path,
     roomlive_dir: Path = PROJECT_DIR,
     profile: Path | None = None,
+    alongside: Alongside | None = None,
 ) -> RunResult:
     """Start a fresh server of that kind, run the plan against it, stop everything.
 
     With `profile`, py-spy samples the server while the taps go out and writes its collapsed
-    stacks there."""
+    stacks there. With `alongside`, its context (given the server and a facilitator's cookie)
+    is open while the taps go out: other work on the same server (bench/heavy.py)."""
     size = plan.size
     with ServerProcess(kind, workdir, roomlive_dir) as server:
         setup = Setup(server.port)
@@ -456,10 +461,12 @@ def run(
             cpu_before, loop_before = server.cpu_seconds(), server.main_thread_cpu_seconds()
             start = time.monotonic() + START_DELAY_SECONDS
             sampler = RssSampler(server.pid, plan.rss_every_seconds, start)
-            tapper_conn.send(start)
-            tapped: TapperResult = expect(
-                tapper_conn, "result", plan.duration + PRESS_TIMEOUT_SECONDS + 60
-            )
+            beside = alongside(server, cookies[0]) if alongside else contextlib.nullcontext()
+            with beside:
+                tapper_conn.send(start)
+                tapped: TapperResult = expect(
+                    tapper_conn, "result", plan.duration + PRESS_TIMEOUT_SECONDS + 60
+                )
             sampler.stop()
             if recorder is not None:
                 recorder.wait()

@@ -111,6 +111,7 @@ def session_events(rng: random.Random, sid: str, start: float) -> list[Any]:
                 done = claimed + rng.uniform(60, 400)
                 out.append(e.AssistResolved(at=done, by=by(), rid=rid, outcome="reassured"))
             slot += rng.uniform(1800, 3600)
+    out.append(e.SessionEnded(at=end + 900, by=by()))  # a clinic day's sessions all end
     return out
 
 
@@ -174,7 +175,7 @@ def measure(db: Path) -> dict[str, float]:
             await store.close()
         return {
             "events": events,
-            "sessions": len(rooms.sessions()),
+            "sessions": len(rooms.sessions()) + len(getattr(rooms, "past", list)()),
             "seconds": total,
             "read_decode_seconds": read,
         }

@@ -94,8 +94,8 @@ def create_app(settings: Settings) -> Starlette:
             clock = SteadyClock(wall=lambda: time.time() + settings.test_wall_offset)
             rooms = Rooms(store, hub, views, clock, settings.button_offline_after)
             count = await rooms.load()
-            log.info("replayed %d events into %d sessions", count, len(rooms.sessions()))
-            if settings.create_demo and not rooms.sessions() and not rooms.unreadable_sessions():
+            log.info("replayed %d events into %d sessions", count, rooms.count())
+            if settings.create_demo and not rooms.count() and not rooms.unreadable_sessions():
                 demo = demo_session(settings.default_timezone)
                 await rooms.execute(demo.sid, demo, server_key(DEMO_KEY))
                 log.info("created the demo session")

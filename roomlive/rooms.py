@@ -2,6 +2,10 @@
 
 command -> decide -> append (committed) -> apply -> render once -> publish to every socket.
 
+Ended sessions are not folded at start-up: only what the home page lists about them is read (their
+creation, phases and end), and the whole log of one is folded, in a worker thread, when it is
+first opened, reviewed, exported or purged (`unfold`).
+
 A session whose log holds a row that cannot be decoded, or an event that does not fold onto the
 ones before it, is unreadable: it is folded no further, holds no live state (no commands, no
 ticks, no button links), and is listed with the row and the reason. Every other session runs.
@@ -33,6 +37,20 @@ from .render import Region, Views
 from .rules import DomainError
 from .store import DuplicateCommand, EventStore, NotRecorded, StoredEvent, UnreadableRow
 from .timing import likely_phase, overdue, vitals_due
+
+# What an ended session's home-page line needs; folded alone they touch only session-wide state.
+SUMMARY_TYPES = tuple(
+    t.__name__
+    for t in (
+        e.SessionCreated,
+        e.ClockStarted,
+        e.PhaseAdvanced,
+        e.PhaseReturned,
+        e.PlanChanged,
+        e.PresetSaved,
+        e.SessionEnded,
+    )
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,6 +103,50 @@ class Unreadable:
 
 
 @dataclass(frozen=True)
+class Past:
+    """An ended session not folded yet: its creation, phases and end folded alone, which is
+    all its home-page line needs. Never live state: `unfold` folds the whole log."""
+
+    shell: Session
+
+
+@dataclass
+class Folded:
+    """One session's log folded (in a worker thread); `bad`: the row it stopped at."""
+
+    session: Session | None
+    keys: dict[tuple[str, str], str]
+    tokens: dict[str, tuple[str, str]]
+    bad: UnreadableRow | None = None
+
+
+def fold_records(sid: str, records: Sequence[StoredEvent | UnreadableRow]) -> Folded:
+    """Pure: the state, command keys and link tokens of one session's whole log."""
+    folded = Folded(None, {}, {})
+    for record in records:
+        if isinstance(record, UnreadableRow):
+            folded.bad = record
+            return folded
+        event = record.event
+        try:
+            key = CommandKey.parse(record.command_key)
+            session = apply(folded.session, event)
+        except Exception as error:  # as in `Rooms._load_one`: only the error's kind is kept
+            reason = f"does not fit the events before it ({type(error).__name__})"
+            folded.bad = UnreadableRow(record.seq, sid, type(event).__name__, reason)
+            return folded
+        if isinstance(event, e.TokenReissued) and folded.session is not None:
+            folded.tokens.pop(folded.session.participants[event.pid].token, None)
+            folded.tokens[event.token] = (sid, event.pid)
+        if isinstance(event, e.SessionCreated):
+            for spec in event.participants:
+                folded.tokens[spec.token] = (sid, spec.pid)
+        folded.session = session
+        folded.keys[(key.sender, key.key)] = key.asked
+    return folded
+
+
+@dataclass(frozen=True)
 class Outcome:
     events: tuple[e.Event, ...]
     duplicate: bool = False
@@ -119,21 +181,65 @@ class Rooms:
         self._imports: dict[str, str] = {}  # content hash of an imported file -> its session
         self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
         self._unreadable: dict[str, Unreadable] = {}
+        self._past: dict[str, Past] = {}  # ended, not folded yet
         self._writer = asyncio.Lock()
         self.write_problem: str | None = None  # why the last write failed; None once one succeeds
 
     async def load(self) -> int:
-        """Rebuild every session by folding the log; return how many rows were read."""
-        stored = await self._store.load()
+        """Rebuild every session that has not ended by folding its log, and list the ended
+        ones from a few of their events; return how many rows were read."""
+        stored, ended = await self._store.load_live(SUMMARY_TYPES)
+        shells: dict[str, Session] = {}
         for record in stored:
             if record.session_id in self._unreadable:
                 continue  # never folded past its first bad row
             if isinstance(record, UnreadableRow):
                 self._cannot_read(record)
                 continue
-            self._load_one(record)
+            if record.session_id in ended:
+                self._load_summary(shells, record)
+            else:
+                self._load_one(record)
+        for sid, shell in shells.items():
+            if sid not in self._unreadable:
+                self._past[sid] = Past(shell)
         self._imports = await self._store.imports()
         return len(stored)
+
+    def _load_summary(self, shells: dict[str, Session], record: StoredEvent) -> None:
+        sid, event = record.session_id, record.event
+        try:
+            shells[sid] = apply(shells.get(sid), event)
+        except Exception as error:
+            shells.pop(sid, None)
+            reason = f"does not fit the events before it ({type(error).__name__})"
+            self._cannot_read(UnreadableRow(record.seq, sid, type(event).__name__, reason))
+            return
+        if isinstance(event, e.PresetSaved):
+            self._custom_presets[event.name] = event.phases
+        self.clock.not_before(event.at)
+
+    async def unfold(self, sid: str) -> None:
+        """Fold an ended session's whole log (in a worker thread) if it is not folded yet."""
+        if sid in self._past:
+            async with self._writer:
+                await self._unfold_locked(sid)
+
+    async def _unfold_locked(self, sid: str) -> None:
+        if sid not in self._past:
+            return
+        records = await self._store.session_rows(sid)
+        self._install(sid, await asyncio.to_thread(fold_records, sid, records))
+
+    def _install(self, sid: str, folded: Folded) -> None:
+        """Make a session folded off the loop live state, or unreadable at its bad row."""
+        self._past.pop(sid, None)
+        if folded.session is not None:
+            self._sessions[sid] = folded.session
+        self._keys[sid] = folded.keys
+        self._tokens.update(folded.tokens)
+        if folded.bad is not None:
+            self._cannot_read(folded.bad)
 
     def _load_one(self, record: StoredEvent) -> None:
         sid, event = record.session_id, record.event
@@ -166,7 +272,17 @@ class Rooms:
         return sorted(self._unreadable.values(), key=lambda u: u.row.seq)
 
     def sessions(self) -> list[Session]:
+        """The folded sessions, newest first: every one that has not ended, and the ended ones
+        opened since start-up (`past` lists the others)."""
         return sorted(self._sessions.values(), key=lambda s: s.created_at, reverse=True)
+
+    def past(self) -> list[Past]:
+        """The ended sessions not folded yet, newest first."""
+        return sorted(self._past.values(), key=lambda p: p.shell.created_at, reverse=True)
+
+    def count(self) -> int:
+        """How many sessions can be read, folded or not."""
+        return len(self._sessions) + len(self._past)
 
     def by_token(self, token: str) -> tuple[Session, Participant] | None:
         found = self._tokens.get(token)
@@ -188,6 +304,7 @@ class Rooms:
     async def execute(self, sid: str, command: Command, key: CommandKey) -> Outcome:
         """Decide, commit, apply and publish one command. Raises DomainError if refused."""
         async with self._writer:
+            await self._unfold_locked(sid)  # an ended session: refused as such, not as unknown
             if sid in self._unreadable:
                 raise SessionUnreadable(self._unreadable[sid])
             asked_before = self._keys.get(sid, {}).get((key.sender, key.key))
@@ -324,19 +441,19 @@ class Rooms:
         since the session has ended). The same file again (by its events' hash) adds nothing.
         """
 
-        hashed = digest(events)
+        # Hashing, rebranding and folding 200 000 events would stall every room: worker threads.
+        hashed = await asyncio.to_thread(digest, events)
         async with self._writer:
             earlier = self._imports.get(hashed)
-            if earlier is not None and earlier in self._sessions:
+            if earlier is not None and (earlier in self._sessions or earlier in self._past):
                 return Imported(earlier, already=True)
-            taken = self._sessions.keys() | self._unreadable.keys()
+            taken = self._sessions.keys() | self._unreadable.keys() | self._past.keys()
             sid = wanted_sid if wanted_sid and wanted_sid not in taken else new_id()
             while sid in taken:
                 sid = new_id()
-            rebranded = rebrand(events, sid, new_token, by)
+            rebranded = await asyncio.to_thread(rebrand, events, sid, new_token, by)
             stored = await self._recording(self._store.append_session(sid, rebranded, hashed))
-            for record in stored:
-                self._fold(sid, CommandKey.parse(record.command_key), record.event)
+            self._install(sid, await asyncio.to_thread(fold_records, sid, stored))
             self._imports[hashed] = sid
         return Imported(sid)
 
@@ -344,6 +461,7 @@ class Rooms:
         """Delete an ended session's events for good; the audit log records that it happened."""
 
         async with self._writer:
+            await self._unfold_locked(sid)
             session = self._sessions.get(sid)
             if session is None:
                 raise DomainError("there is no such session")

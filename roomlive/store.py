@@ -18,6 +18,7 @@ comes back as an `UnreadableRow` naming it, and the caller decides what that ses
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -66,6 +67,7 @@ CREATE TABLE IF NOT EXISTS imports (
 
 
 IMPORT_KEY = "import"
+ENDED_TYPE = "SessionEnded"
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,24 @@ class EventStore:
             rows = await cursor.fetchall()
         return [read_row(*row) for row in rows]
 
+    async def load_live(
+        self, summary_types: Sequence[str]
+    ) -> tuple[list[StoredEvent | UnreadableRow], set[str]]:
+        """The rows of every session that has not ended and, of the ended ones, only the rows
+        of `summary_types` (in log order, decoded); and the ended sessions' ids."""
+        async with self._db.execute(
+            "SELECT DISTINCT session_id FROM events WHERE type = ?", (ENDED_TYPE,)
+        ) as cursor:
+            ended = {str(sid) for (sid,) in await cursor.fetchall()}
+        marks = ",".join("?" * len(summary_types))
+        async with self._db.execute(
+            "SELECT seq, session_id, command_key, type, data FROM events WHERE session_id NOT IN "
+            f"(SELECT session_id FROM events WHERE type = ?) OR type IN ({marks}) ORDER BY seq",
+            (ENDED_TYPE, *summary_types),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [read_row(*row) for row in rows], ended
+
     async def append(
         self, session_id: str, command_key: str, events: Sequence[Event]
     ) -> list[StoredEvent]:
@@ -183,32 +203,30 @@ class EventStore:
 
     async def session_events(self, session_id: str) -> list[StoredEvent]:
         """One session's events, in log order; UnreadableEvent naming the first bad row."""
+        found = []
+        for read in await self.session_rows(session_id):
+            if isinstance(read, UnreadableRow):
+                raise UnreadableEvent(str(read))
+            found.append(read)
+        return found
+
+    async def session_rows(self, session_id: str) -> list[StoredEvent | UnreadableRow]:
+        """One session's rows in log order, each decoded or naming why it could not be. The
+        decoding runs in a worker thread: a long log does not hold up the event loop."""
         async with self._db.execute(
             "SELECT seq, session_id, command_key, type, data FROM events "
             "WHERE session_id = ? ORDER BY seq",
             (session_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        found = []
-        for row in rows:
-            read = read_row(*row)
-            if isinstance(read, UnreadableRow):
-                raise UnreadableEvent(str(read))
-            found.append(read)
-        return found
+        return await asyncio.to_thread(lambda: [read_row(*row) for row in rows])
 
     async def append_session(
         self, session_id: str, events: Sequence[Event], digest: str
     ) -> list[StoredEvent]:
         """Write a whole session's events (an import) and the file's `digest` in one
         transaction: all of it or none."""
-        rows = []
-        stored = []
-        for part, event in enumerate(events):
-            seq = self._last_seq + 1 + part
-            type_name, data = encode(event)
-            rows.append((seq, session_id, IMPORT_KEY, part, event.at, type_name, data))
-            stored.append(StoredEvent(seq, session_id, IMPORT_KEY, event))
+        rows, stored = await asyncio.to_thread(self._import_rows, session_id, events)
         async with self._transaction():
             await self._db.executemany(
                 "INSERT INTO events (seq, session_id, command_key, part, at, type, data) "
@@ -218,6 +236,19 @@ class EventStore:
             await self._db.execute("INSERT INTO imports VALUES (?, ?)", (digest, session_id))
         self._last_seq += len(events)
         return stored
+
+    def _import_rows(
+        self, session_id: str, events: Sequence[Event]
+    ) -> tuple[list[tuple[object, ...]], list[StoredEvent]]:
+        """An import's rows, encoded (in a worker thread: there may be 200 000)."""
+        rows: list[tuple[object, ...]] = []
+        stored = []
+        for part, event in enumerate(events):
+            seq = self._last_seq + 1 + part
+            type_name, data = encode(event)
+            rows.append((seq, session_id, IMPORT_KEY, part, event.at, type_name, data))
+            stored.append(StoredEvent(seq, session_id, IMPORT_KEY, event))
+        return rows, stored
 
     async def imports(self) -> dict[str, str]:
         """The content hash of every imported file still here, and the session it became."""

@@ -33,7 +33,7 @@ async def health(request: Request) -> Response:
         body = {"ok": False, "problem": f"the event log cannot be written: {rooms.write_problem}"}
         return JSONResponse(body, 503)
     unreadable = len(rooms.unreadable_sessions())
-    return JSONResponse({"ok": True, "sessions": len(rooms.sessions()), "unreadable": unreadable})
+    return JSONResponse({"ok": True, "sessions": rooms.count(), "unreadable": unreadable})
 
 
 def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:

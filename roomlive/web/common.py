@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -66,6 +67,14 @@ def page(
     return HTMLResponse(services(conn).views.page(template, **context), status_code=status_code)
 
 
+async def page_off_loop(
+    conn: HTTPConnection, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """`page` rendered in a worker thread: for pages as long as a session's whole log."""
+    html = await run_in_threadpool(services(conn).views.page, template, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
 def error_page(conn: HTTPConnection, status_code: int, title: str, message: str) -> HTMLResponse:
     return page(conn, "error.html", status_code, title=title, message=message, link="/")
 
@@ -111,13 +120,14 @@ async def read_form(request: Request) -> dict[str, str]:
     return dict(pairs)
 
 
-def facilitator_session(request: Request) -> tuple[str, Session] | Response:
+async def facilitator_session(request: Request) -> tuple[str, Session] | Response:
     """Who is asking and the session named in the path, or the response to give instead."""
     who = facilitator(request)
     if who is None:
         return login_redirect(request)
     rooms = services(request).rooms
     sid = request.path_params["sid"]
+    await rooms.unfold(sid)  # an ended session is folded when first opened
     session = rooms.session(sid)
     if session is None:
         return no_session_page(request, sid)

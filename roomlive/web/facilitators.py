@@ -19,11 +19,13 @@ from ..inputs import (
     new_id,
     new_session_command,
 )
-from ..model import OUTCOMES
+from ..model import OUTCOMES, Session
 from ..presets import PRESET_LABELS
 from ..rooms import device_channel, facilitator_channel
+from ..showing import Listed
 from .common import (
     CLOSE_LOGIN_REQUIRED,
+    Services,
     error_page,
     facilitator,
     facilitator_session,
@@ -99,9 +101,20 @@ async def home(request: Request) -> Response:
         request,
         "home.html",
         facilitator=who,
-        sessions=svc.unshowable.listing(svc.rooms.sessions()),
+        sessions=_lines(svc),
         unreadable=svc.rooms.unreadable_sessions(),
     )
+
+
+def _all_sessions(svc: Services) -> list[Session]:
+    """Every readable session, newest first; the ended ones not opened yet as `past` has them."""
+    shown = [*svc.rooms.sessions(), *(p.shell for p in svc.rooms.past())]
+    return sorted(shown, key=lambda s: s.created_at, reverse=True)
+
+
+def _lines(svc: Services) -> list[Listed]:
+    """Every session's home-page line, newest first."""
+    return svc.unshowable.listing(_all_sessions(svc))
 
 
 async def new_session_page(request: Request) -> Response:
@@ -137,7 +150,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    found = facilitator_session(request)
+    found = await facilitator_session(request)
     if isinstance(found, Response):
         return found
     who, session = found
@@ -155,7 +168,7 @@ async def dashboard(request: Request) -> Response:
 
 
 async def mat_sheet(request: Request) -> Response:
-    found = facilitator_session(request)
+    found = await facilitator_session(request)
     if isinstance(found, Response):
         return found
     session = found[1]
@@ -168,7 +181,7 @@ async def mat_sheet(request: Request) -> Response:
 
 async def settings_page(request: Request) -> Response:
     """Before (or during) a session: the plan, presets, flags, interval, vitals limits."""
-    found = facilitator_session(request)
+    found = await facilitator_session(request)
     if isinstance(found, Response):
         return found
     session = found[1]
@@ -180,7 +193,7 @@ async def settings_page(request: Request) -> Response:
 
 async def cards(request: Request) -> Response:
     """Print-ready pairing cards: one QR code per mat, and one that joins a tablet."""
-    found = facilitator_session(request)
+    found = await facilitator_session(request)
     if isinstance(found, Response):
         return found
     session = found[1]
@@ -224,7 +237,7 @@ async def sessions_api(request: Request) -> Response:
                     for p in s.by_mat()
                 ],
             }
-            for s in services(request).rooms.sessions()
+            for s in _all_sessions(services(request))
         ]
     )
 

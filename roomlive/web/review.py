@@ -5,6 +5,7 @@ Every endpoint needs the facilitator cookie; every POST must come from a roomliv
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import math
 import re
@@ -31,6 +32,7 @@ from .common import (
     login_redirect,
     no_session_page,
     page,
+    page_off_loop,
     read_form,
     secure,
     sentence,
@@ -48,6 +50,7 @@ async def _log(request: Request) -> tuple[str, list[e.Event]] | Response:
         return login_redirect(request)
     sid = request.path_params["sid"]
     rooms = services(request).rooms
+    await rooms.unfold(sid)  # an ended session is folded when first reviewed (a worker thread)
     events = [] if rooms.unreadable(sid) else await rooms.session_log(sid)
     if not events:
         return no_session_page(request, sid)
@@ -60,7 +63,7 @@ async def review(request: Request) -> Response:
         return found
     _, events = found
     context = await run_in_threadpool(_review_context, events)  # a long log: not on the loop
-    return page(request, "review.html", **context, **HELPERS)
+    return await page_off_loop(request, "review.html", **context, **HELPERS)
 
 
 def _review_context(events: Sequence[e.Event]) -> dict[str, Any]:
@@ -78,6 +81,7 @@ async def replay(request: Request) -> Response:
     if facilitator(request) is None:
         return Response("Join again: your sign-in has expired.", 401)
     rooms = services(request).rooms
+    await rooms.unfold(request.path_params["sid"])
     unreadable = rooms.unreadable(request.path_params["sid"])
     if unreadable:
         return Response(f"This session {unreadable.problem}.", UNREADABLE_STATUS)
@@ -111,7 +115,7 @@ async def export_csv(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     sid, events = found
-    headers = _attachment(sid, events, "csv")
+    headers = await run_in_threadpool(_attachment, sid, events, "csv")
     text = await run_in_threadpool(to_csv, events)
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -122,7 +126,7 @@ async def export_json(request: Request) -> Response:
         return found
     sid, events = found
     records = await services(request).rooms.session_records(sid)
-    headers = _attachment(sid, events, "json")
+    headers = await run_in_threadpool(_attachment, sid, events, "json")
     text = await run_in_threadpool(to_json, sid, records)
     return Response(text, media_type="application/json", headers=headers)
 
@@ -134,7 +138,7 @@ async def summary(request: Request) -> Response:
         return found
     _, events = found
     context = await run_in_threadpool(_summary_context, events)
-    return page(request, "summary.html", **context, **HELPERS)
+    return await page_off_loop(request, "summary.html", **context, **HELPERS)
 
 
 def _summary_context(events: Sequence[e.Event]) -> dict[str, Any]:
@@ -151,11 +155,11 @@ async def purge_page(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     _, events = found
-    return _purge_form(request, events, "")
+    return await _purge_form(request, events, "")
 
 
-def _purge_form(request: Request, events: Sequence[e.Event], error: str) -> Response:
-    state = final_state(events)
+async def _purge_form(request: Request, events: Sequence[e.Event], error: str) -> Response:
+    state = await run_in_threadpool(final_state, events)
     status = 400 if error else 200
     return page(
         request, "purge.html", status, session=state, count=len(events), error=error, **HELPERS
@@ -175,14 +179,14 @@ async def purge(request: Request) -> Response:
     try:
         form = await read_form(request)
     except BadInput as error:
-        return _purge_form(request, events, sentence(error))
-    state = final_state(events)
+        return await _purge_form(request, events, sentence(error))
+    state = await run_in_threadpool(final_state, events)
     if " ".join(form.get("confirm", "").split()).casefold() != state.name.casefold():
-        return _purge_form(request, events, "Type the session's name exactly to confirm.")
+        return await _purge_form(request, events, "Type the session's name exactly to confirm.")
     try:
         count = await services(request).rooms.purge(sid, who)
     except DomainError as error:
-        return _purge_form(request, events, sentence(error))
+        return await _purge_form(request, events, sentence(error))
     message = f"{count} events of “{state.name}” were deleted. The audit log records the purge."
     return page(request, "error.html", title="Session purged", message=message, link="/")
 
@@ -206,8 +210,8 @@ async def import_export(request: Request) -> Response:
         body += chunk
         if len(body) > MAX_IMPORT_BYTES:
             return JSONResponse({"error": f"the file is larger than {MAX_IMPORT_BYTES} bytes"}, 413)
-    try:
-        wanted, events = await run_in_threadpool(parse_export, body.decode("utf-8"))
+    try:  # decoding, parsing and checking 200 000 events: a worker thread, in short steps
+        wanted, events = await run_in_threadpool(_parse_body, bytes(body))
     except UnicodeDecodeError:
         return JSONResponse({"error": "the file is not UTF-8 text"}, 400)
     except BadExport as error:
@@ -218,3 +222,12 @@ async def import_export(request: Request) -> Response:
     if imported.already:  # a retry, or the same file twice: still one session
         return JSONResponse({**answer, "already": True}, 200)
     return JSONResponse(answer, 201)
+
+
+def _parse_body(body: bytes) -> tuple[str, list[e.Event]]:
+    """The body as UTF-8 text (a megabyte at a time: the GIL is let go between), parsed."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    parts = [decoder.decode(body[i : i + step]) for i in range(0, len(body), step)]
+    parts.append(decoder.decode(b"", final=True))
+    return parse_export("".join(parts))
