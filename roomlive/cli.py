@@ -9,14 +9,17 @@ import os
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 import uvicorn
 
 from .app import PROJECT_DIR, Settings, create_app
 from .auth import load_or_create_credentials
+from .backup import RestoreRefused, restore
 from .lan import lan_addresses
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
+from .startcheck import ACCEPT_SHORTER_FLAG, why_not_start
 from .timing import is_time_zone
 from .tls import ensure_certificate
 from .wsproto import AbortStalledPeers
@@ -38,6 +41,8 @@ DEFAULT_DB = PROJECT_DIR / "data" / "roomlive.db"
 DEFAULT_PORT = 8000
 WS_MAX_SIZE_BYTES = 64 * 1024
 WS_PING_SECONDS = 10.0  # tablets; button sockets are pinged more often (wsproto.py)
+EXIT_LOG_NOT_FIT = 4  # start-up refused: the log is damaged or shorter than its backup
+EXIT_RESTORE_REFUSED = 5
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -88,14 +93,63 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="trust X-Forwarded-For/-Proto from a reverse proxy on this machine (default: off)",
     )
+    parser.add_argument(
+        "--backup-dir",
+        type=Path,
+        metavar="DIR",
+        help="copy the log here every 5 min and at every session's end (another disk, a USB stick)",
+    )
+    parser.add_argument(
+        ACCEPT_SHORTER_FLAG,
+        action="store_true",
+        help="start even though the newest backup holds events the log does not",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return parser.parse_args(argv)
 
 
+def parse_restore_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="run.py restore",
+        description="Put a backup in place of the log (stop the server first). The current log "
+        "and its -wal/-shm files are kept beside it, renamed *.damaged-<time>.",
+    )
+    parser.add_argument(
+        "--from", dest="backup", type=Path, required=True, metavar="FILE", help="the backup file"
+    )
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the log to replace")
+    return parser.parse_args(argv)
+
+
+def restore_command(argv: list[str]) -> int:
+    args = parse_restore_args(argv)
+    try:
+        done = restore(args.backup.resolve(), args.db.resolve(), time.time())
+    except RestoreRefused as refused:
+        print(f"roomlive: restore refused: {refused}", file=sys.stderr, flush=True)
+        return EXIT_RESTORE_REFUSED
+    for aside in done.moved_aside:
+        print(f"roomlive: kept the previous file as {aside}", flush=True)
+    print(
+        f"roomlive: restored {done.backup} (events up to {done.extent}) to {args.db.resolve()}; "
+        "start the server as usual",
+        flush=True,
+    )
+    return 0
+
+
 def serve(argv: list[str]) -> int:
+    if argv[:1] == ["restore"]:
+        return restore_command(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     args = parse_args(argv)
     db_path = args.db.resolve()
+    backup_dir = args.backup_dir.resolve() if args.backup_dir else None
+    refusal = why_not_start(db_path, backup_dir, args.accept_shorter_log)
+    if refusal is not None:
+        logging.getLogger(__name__).error("not started: %s", refusal)
+        print(f"roomlive: NOT STARTED: {refusal}", file=sys.stderr, flush=True)
+        return EXIT_LOG_NOT_FIT
     credentials = load_or_create_credentials(db_path.parent, args.join_code)
     hosts = lan_addresses() if args.host in ("0.0.0.0", "::") else [args.host]
     scheme = "https" if args.https else "http"
@@ -112,6 +166,7 @@ def serve(argv: list[str]) -> int:
         test_clock=args.test_clock,
         test_wall_offset=args.test_wall_offset if args.test_clock else 0.0,
         button_offline_after=args.button_offline_after,
+        backup_dir=backup_dir,
         default_timezone=server_time_zone(),
         allowed_hosts=allowed_hosts(hosts, args.allow_host),
     )
@@ -120,6 +175,8 @@ def serve(argv: list[str]) -> int:
     print(f"roomlive: open on a tablet: {'  '.join(urls)}", flush=True)
     print(f"roomlive: facilitator join code: {credentials.join_code}", flush=True)
     print(f"roomlive: event log: {db_path}", flush=True)
+    if backup_dir is not None:
+        print(f"roomlive: backups: {backup_dir}", flush=True)
     config = uvicorn.Config(
         create_app(settings),
         host=args.host,
