@@ -196,7 +196,8 @@ class EventStore:
     async def append(
         self, session_id: str, command_key: str, events: Sequence[Event]
     ) -> list[StoredEvent]:
-        """Write all events of one command in one statement (atomic), then return them."""
+        """Write all events of one command and their chain values in one transaction (atomic),
+        then return them."""
         if not events:
             return []
         rows, stored = self._rows(session_id, command_key, events)
