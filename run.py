@@ -3,6 +3,8 @@
 
     python3 run.py            install (first time) and start the server with a demo session
     python3 run.py test       install (first time) and run the whole test suite
+    python3 run.py restore --from BACKUP [--db LOG]
+                              put a backup in place of the log (server stopped)
 
 Both first make a virtual environment in .venv with what pyproject.toml asks for, then re-run
 themselves inside it; later runs reuse it until pyproject.toml changes.

@@ -137,7 +137,7 @@ def generate(db: Path, count: int, seed: int = 7) -> int:
     rows = []
     for seq, (at, sid, event) in enumerate(timeline[:count], start=1):
         type_name, data = encode(event)
-        rows.append((seq, sid, secrets.token_hex(8), 0, at, type_name, data))
+        rows.append((seq, sid, secrets.token_hex(8), 0, float(at), type_name, data))
     with sqlite3.connect(db, isolation_level=None) as connection:
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("BEGIN")
@@ -146,10 +146,36 @@ def generate(db: Path, count: int, seed: int = 7) -> int:
             "VALUES (?,?,?,?,?,?,?)",
             rows,
         )
+        chain(connection, rows)
         connection.execute("COMMIT")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
     return sessions
+
+
+def chain(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Checksum the rows as the server does (a roomlive from before checksums has none)."""
+    try:
+        from roomlive.integrity import GENESIS, chain_values
+        from roomlive.store import INSERT_CHAIN
+    except ImportError:
+        return
+    values = chain_values(GENESIS, rows)
+    links = [(row[0], row[1], value) for row, value in zip(rows, values, strict=True)]
+    connection.executemany(INSERT_CHAIN, links)
+
+
+def check_seconds(db: Path) -> float:
+    """Seconds of what `run.py` does before serving (quick_check, then the checksum walk)."""
+    try:
+        from roomlive.integrity import check_file
+    except ImportError:  # a roomlive from before the check
+        return 0.0
+    started = time.perf_counter()
+    problem = check_file(db)
+    if problem is not None:
+        raise RuntimeError(problem)
+    return time.perf_counter() - started
 
 
 def measure(db: Path) -> dict[str, float]:
@@ -162,6 +188,7 @@ def measure(db: Path) -> dict[str, float]:
     from roomlive.store import EventStore
 
     async def replay() -> dict[str, float]:
+        checked = check_seconds(db)
         started = time.perf_counter()
         store = await EventStore.open(db)
         try:
@@ -178,6 +205,7 @@ def measure(db: Path) -> dict[str, float]:
             "sessions": len(rooms.sessions()) + len(getattr(rooms, "past", list)()),
             "seconds": total,
             "read_decode_seconds": read,
+            "check_seconds": checked,
         }
 
     return asyncio.run(replay())

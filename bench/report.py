@@ -224,7 +224,8 @@ def sections(
         out.append(
             f"replay: {r['events']:,} events of {r['sessions']} sessions rebuilt in "
             f"{r['seconds']:.2f} s (median), of which reading and decoding the log "
-            f"{r['read_decode_seconds']:.2f} s"
+            f"{r['read_decode_seconds']:.2f} s; checked before that (quick_check and checksum "
+            f"chain) in {r.get('check_seconds', 0.0):.2f} s"
         )
     found = bars(report)
     rows = [[what, got, "met" if ok else "NOT MET"] for what, got, ok in found]

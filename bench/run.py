@@ -195,6 +195,7 @@ class Runner:
             "sessions": made["sessions"],
             "seconds": median([m["seconds"] for m in measured]),
             "read_decode_seconds": median([m["read_decode_seconds"] for m in measured]),
+            "check_seconds": median([m.get("check_seconds", 0.0) for m in measured]),
             "runs": measured,
         }
 

@@ -26,6 +26,7 @@ from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .render import Views
 from .rooms import Rooms
 from .store import EventStore, NotRecorded
+from .upkeep import Upkeep
 from .web import Services, routes
 from .web.failures import not_recorded
 
@@ -63,6 +64,7 @@ class Settings:
     default_timezone: str = "UTC"
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     button_offline_after: float = BUTTON_OFFLINE_GRACE_SECONDS
+    backup_dir: Path | None = None
 
 
 class SecurityHeaders:
@@ -112,13 +114,15 @@ def create_app(settings: Settings) -> Starlette:
                 settings.default_timezone,
                 JoinThrottle(),
             )
-            ticker = asyncio.create_task(rooms.run_ticker())
+            upkeep = Upkeep(store, settings.db_path, settings.backup_dir)
+            tasks = [asyncio.create_task(rooms.run_ticker()), asyncio.create_task(upkeep.run())]
             try:
                 yield {"services": services}
             finally:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+                for task in tasks:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         finally:
             await store.close()
 

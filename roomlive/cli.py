@@ -9,12 +9,14 @@ import os
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 import uvicorn
 
 from .app import PROJECT_DIR, Settings, create_app
 from .auth import load_or_create_credentials
+from .backup import RestoreRefused, restore
 from .lan import lan_addresses
 from .limits import (
     MAX_CONNECTIONS_PER_ADDRESS,
@@ -26,6 +28,7 @@ from .limits import (
     raise_open_file_limit,
 )
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
+from .startcheck import ACCEPT_SHORTER_FLAG, why_not_start
 from .timing import is_time_zone
 from .tls import ensure_certificate
 
@@ -46,6 +49,8 @@ DEFAULT_DB = PROJECT_DIR / "data" / "roomlive.db"
 DEFAULT_PORT = 8000
 WS_MAX_SIZE_BYTES = 64 * 1024
 WS_PING_SECONDS = 10.0  # tablets; button sockets are pinged more often (wsproto.py)
+EXIT_LOG_NOT_FIT = 4  # start-up refused: the log is damaged or shorter than its backup
+EXIT_RESTORE_REFUSED = 5
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -103,14 +108,63 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="N",
         help="connections one client address may hold open (default 64; raise behind a NAT)",
     )
+    parser.add_argument(
+        "--backup-dir",
+        type=Path,
+        metavar="DIR",
+        help="copy the log here every 5 min and at every session's end (another disk, a USB stick)",
+    )
+    parser.add_argument(
+        ACCEPT_SHORTER_FLAG,
+        action="store_true",
+        help="start even though the newest backup holds events the log does not",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
     return parser.parse_args(argv)
 
 
+def parse_restore_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="run.py restore",
+        description="Put a backup in place of the log (stop the server first). The current log "
+        "and its -wal/-shm files are kept beside it, renamed *.damaged-<time>.",
+    )
+    parser.add_argument(
+        "--from", dest="backup", type=Path, required=True, metavar="FILE", help="the backup file"
+    )
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the log to replace")
+    return parser.parse_args(argv)
+
+
+def restore_command(argv: list[str]) -> int:
+    args = parse_restore_args(argv)
+    try:
+        done = restore(args.backup.resolve(), args.db.resolve(), time.time())
+    except RestoreRefused as refused:
+        print(f"roomlive: restore refused: {refused}", file=sys.stderr, flush=True)
+        return EXIT_RESTORE_REFUSED
+    for aside in done.moved_aside:
+        print(f"roomlive: kept the previous file as {aside}", flush=True)
+    print(
+        f"roomlive: restored {done.backup} (events up to {done.extent}) to {args.db.resolve()}; "
+        "start the server as usual",
+        flush=True,
+    )
+    return 0
+
+
 def serve(argv: list[str]) -> int:
+    if argv[:1] == ["restore"]:
+        return restore_command(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     args = parse_args(argv)
     db_path = args.db.resolve()
+    backup_dir = args.backup_dir.resolve() if args.backup_dir else None
+    refusal = why_not_start(db_path, backup_dir, args.accept_shorter_log)
+    if refusal is not None:
+        logging.getLogger(__name__).error("not started: %s", refusal)
+        print(f"roomlive: NOT STARTED: {refusal}", file=sys.stderr, flush=True)
+        return EXIT_LOG_NOT_FIT
     credentials = load_or_create_credentials(db_path.parent, args.join_code)
     hosts = lan_addresses() if args.host in ("0.0.0.0", "::") else [args.host]
     scheme = "https" if args.https else "http"
@@ -127,6 +181,7 @@ def serve(argv: list[str]) -> int:
         test_clock=args.test_clock,
         test_wall_offset=args.test_wall_offset if args.test_clock else 0.0,
         button_offline_after=args.button_offline_after,
+        backup_dir=backup_dir,
         default_timezone=server_time_zone(),
         allowed_hosts=allowed_hosts(hosts, args.allow_host),
     )
@@ -148,6 +203,8 @@ def serve(argv: list[str]) -> int:
         flush=True,
     )
     http_protocol, ws_protocol = guarded_protocols(gate)
+    if backup_dir is not None:
+        print(f"roomlive: backups: {backup_dir}", flush=True)
     config = uvicorn.Config(
         create_app(settings),
         host=args.host,

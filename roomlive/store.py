@@ -12,6 +12,12 @@ The one exception is a purge: the lead deletes a whole ended session after expor
 one transaction a row in `purge_permits` lets the DELETE trigger through for that session only,
 and a row in `audit` (itself append-only) records that the purge happened, never what it held.
 
+Every row also gets a chain value (`integrity.link`) in the append-only `chain` table, in the
+same transaction: a separate table rather than a column, so that adding it to an existing log is
+INSERTs only (the triggers refuse UPDATE, and are not lifted even for a migration), and so that a
+purge can delete a session's events yet keep their chain rows, which hold a hash and nothing of
+what the events said. A log written before checksums gets its chain rows at its first open.
+
 A row that cannot be decoded (written by a later roomlive, or damaged) does not stop `load`: it
 comes back as an `UnreadableRow` naming it, and the caller decides what that session becomes.
 """
@@ -20,14 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 
 from .events import Event, UnreadableEvent, decode, encode
+from .integrity import GENESIS, Row, chain_values
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -63,10 +73,24 @@ CREATE TABLE IF NOT EXISTS imports (
     digest TEXT PRIMARY KEY,
     session_id TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS chain (
+    seq INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS chain_is_append_only_update BEFORE UPDATE ON chain
+BEGIN SELECT RAISE(ABORT, 'the checksum chain is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS chain_is_append_only_delete BEFORE DELETE ON chain
+BEGIN SELECT RAISE(ABORT, 'the checksum chain is append-only'); END;
 """
+
+EVENT_COLUMNS = "seq, session_id, command_key, part, at, type, data"
+INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?)"
+INSERT_CHAIN = "INSERT INTO chain (seq, session_id, value) VALUES (?,?,?)"
 
 
 IMPORT_KEY = "import"
+INLINE_HASH_ROWS = 64  # a command's few rows: hashing them costs less than a thread hop
 ENDED_TYPE = "SessionEnded"
 
 
@@ -123,9 +147,12 @@ class NotRecorded(Exception):
 class EventStore:
     """Owns the one connection that writes the log. Callers serialise appends (one writer)."""
 
-    def __init__(self, db: aiosqlite.Connection, last_seq: int) -> None:
+    def __init__(self, db: aiosqlite.Connection, last_seq: int, last_chain: str) -> None:
         self._db = db
         self._last_seq = last_seq
+        self._last_chain = last_chain
+        # Called with what each append committed (after the commit): upkeep watches for ends.
+        self.on_commit: Callable[[Sequence[StoredEvent]], None] | None = None
 
     @classmethod
     async def open(cls, path: Path) -> EventStore:
@@ -136,12 +163,27 @@ class EventStore:
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA busy_timeout=5000")
             await db.executescript(SCHEMA)
-            async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM events") as cursor:
+            await _chain_older_rows(db)
+            # A purged session's chain rows stay: its seqs are never handed out again.
+            async with db.execute(
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), "
+                "COALESCE((SELECT MAX(seq) FROM chain), 0))"
+            ) as cursor:
                 row = await cursor.fetchone()
+            async with db.execute("SELECT value FROM chain ORDER BY seq DESC LIMIT 1") as cursor:
+                last = await cursor.fetchone()
         except BaseException:
             await db.close()
             raise
-        return cls(db, int(row[0]) if row else 0)
+        return cls(db, int(row[0]) if row else 0, str(last[0]) if last else GENESIS)
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the database file, waiting for no one (PASSIVE): (busy, frames in
+        the WAL, frames copied). A later cut or damaged WAL then loses only what came after."""
+        async with self._db.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
+            row = await cursor.fetchone()
+        busy, frames, copied = row if row else (0, 0, 0)
+        return int(busy), int(frames), int(copied)
 
     async def close(self) -> None:
         await self._db.close()
@@ -175,31 +217,51 @@ class EventStore:
     async def append(
         self, session_id: str, command_key: str, events: Sequence[Event]
     ) -> list[StoredEvent]:
-        """Write all events of one command in one statement (atomic), then return them."""
+        """Write all events of one command and their chain values in one transaction (atomic),
+        then return them."""
         if not events:
             return []
-        rows: list[object] = []
-        stored = []
-        for part, event in enumerate(events):
-            seq = self._last_seq + 1 + part
-            type_name, data = encode(event)
-            rows += [seq, session_id, command_key, part, event.at, type_name, data]
-            stored.append(StoredEvent(seq, session_id, command_key, event))
-        placeholders = ",".join(["(?,?,?,?,?,?,?)"] * len(events))
+        rows, stored = self._rows(session_id, command_key, events)
         try:
-            await self._db.execute(
-                "INSERT INTO events (seq, session_id, command_key, part, at, type, data) "
-                f"VALUES {placeholders}",
-                rows,
-            )
+            await self._insert(rows)
         except sqlite3.IntegrityError as error:
             if "UNIQUE" in str(error) and "command_key" in str(error):
                 raise DuplicateCommand(command_key) from None
             raise
-        except sqlite3.Error as error:
-            raise NotRecorded(str(error)) from error
-        self._last_seq += len(events)
+        self._committed(stored)
         return stored
+
+    def _rows(
+        self, session_id: str, command_key: str, events: Sequence[Event]
+    ) -> tuple[list[Row], list[StoredEvent]]:
+        rows: list[Row] = []
+        stored = []
+        for part, event in enumerate(events):
+            seq = self._last_seq + 1 + part
+            type_name, data = encode(event)
+            # `at` as a float: the chain hashes the row as SQLite's REAL column gives it back.
+            rows.append((seq, session_id, command_key, part, float(event.at), type_name, data))
+            stored.append(StoredEvent(seq, session_id, command_key, event))
+        return rows, stored
+
+    async def _insert(self, rows: list[Row], *more: tuple[str, tuple[object, ...]]) -> None:
+        """Rows and their chain values, and `more` statements, in one transaction."""
+        if len(rows) <= INLINE_HASH_ROWS:
+            values = chain_values(self._last_chain, rows)
+        else:
+            values = await asyncio.to_thread(chain_values, self._last_chain, rows)
+        links = [(row[0], row[1], value) for row, value in zip(rows, values, strict=True)]
+        async with self._transaction():
+            await self._db.executemany(INSERT_EVENT, rows)
+            await self._db.executemany(INSERT_CHAIN, links)
+            for statement, parameters in more:
+                await self._db.execute(statement, parameters)
+        self._last_seq += len(rows)
+        self._last_chain = values[-1] if values else self._last_chain
+
+    def _committed(self, stored: Sequence[StoredEvent]) -> None:
+        if self.on_commit is not None:
+            self.on_commit(stored)
 
     async def session_events(self, session_id: str) -> list[StoredEvent]:
         """One session's events, in log order; UnreadableEvent naming the first bad row."""
@@ -226,29 +288,11 @@ class EventStore:
     ) -> list[StoredEvent]:
         """Write a whole session's events (an import) and the file's `digest` in one
         transaction: all of it or none."""
-        rows, stored = await asyncio.to_thread(self._import_rows, session_id, events)
-        async with self._transaction():
-            await self._db.executemany(
-                "INSERT INTO events (seq, session_id, command_key, part, at, type, data) "
-                "VALUES (?,?,?,?,?,?,?)",
-                rows,
-            )
-            await self._db.execute("INSERT INTO imports VALUES (?, ?)", (digest, session_id))
-        self._last_seq += len(events)
+        # Encoded and hashed in a worker thread: an import may hold 200 000 events.
+        rows, stored = await asyncio.to_thread(self._rows, session_id, IMPORT_KEY, events)
+        await self._insert(rows, ("INSERT INTO imports VALUES (?, ?)", (digest, session_id)))
+        self._committed(stored)
         return stored
-
-    def _import_rows(
-        self, session_id: str, events: Sequence[Event]
-    ) -> tuple[list[tuple[object, ...]], list[StoredEvent]]:
-        """An import's rows, encoded (in a worker thread: there may be 200 000)."""
-        rows: list[tuple[object, ...]] = []
-        stored = []
-        for part, event in enumerate(events):
-            seq = self._last_seq + 1 + part
-            type_name, data = encode(event)
-            rows.append((seq, session_id, IMPORT_KEY, part, event.at, type_name, data))
-            stored.append(StoredEvent(seq, session_id, IMPORT_KEY, event))
-        return rows, stored
 
     async def imports(self) -> dict[str, str]:
         """The content hash of every imported file still here, and the session it became."""
@@ -260,7 +304,8 @@ class EventStore:
         """Delete every event of one session and record that (not what) in the audit log.
 
         One transaction: the permit, the deletion and the audit row commit together or not at
-        all. Returns how many events were deleted.
+        all. The chain rows stay (a hash each), so the chain still verifies. Returns how many
+        events were deleted.
         """
         async with self._transaction():
             async with self._db.execute(
@@ -299,3 +344,25 @@ class EventStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [AuditRow(what, sid, at, by, count) for what, sid, at, by, count in rows]
+
+
+async def _chain_older_rows(db: aiosqlite.Connection) -> None:
+    """A log from before checksums: chain every row it holds, in seq order, in one transaction."""
+    async with db.execute("SELECT 1 FROM chain LIMIT 1") as cursor:
+        if await cursor.fetchone() is not None:
+            return
+    async with db.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq") as cursor:
+        rows = [tuple(row) for row in await cursor.fetchall()]
+    if not rows:
+        return
+    values = chain_values(GENESIS, rows)
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.executemany(
+            INSERT_CHAIN, [(row[0], row[1], value) for row, value in zip(rows, values, strict=True)]
+        )
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    log.info("added checksums to the %d events logged before roomlive kept them", len(rows))

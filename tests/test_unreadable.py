@@ -16,6 +16,7 @@ from roomlive.clock import SteadyClock
 from roomlive.commandkeys import server_key
 from roomlive.commands import CheckParticipant
 from roomlive.hub import Hub
+from roomlive.integrity import link
 from roomlive.model import ParticipantSpec, Phase, Status
 from roomlive.render import Views
 from roomlive.rooms import Rooms, SessionUnreadable
@@ -42,12 +43,13 @@ def created(sid: str, name: str, participant: str) -> e.SessionCreated:
 
 
 def insert(path: Path, seq: int, sid: str, type_name: str, data: str) -> None:
-    """A row as a later roomlive, or damage, could leave it: INSERT is all the triggers allow."""
+    """A row as a later roomlive could write it: INSERT is all the triggers allow, and it is
+    chained like every row, so start-up's checksum walk passes it."""
+    row = (seq, sid, f"server/bad-{seq}/bad-{seq}", 0, 3.0, type_name, data)
     with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO events VALUES (?, ?, ?, 0, 3.0, ?, ?)",
-            (seq, sid, f"server/bad-{seq}/bad-{seq}", type_name, data),
-        )
+        (previous,) = db.execute("SELECT value FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+        db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        db.execute("INSERT INTO chain VALUES (?, ?, ?)", (seq, sid, link(previous, row)))
     db.close()
 
 
