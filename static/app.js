@@ -606,7 +606,7 @@
       kept.open.push(panel.id);
     });
     document.querySelectorAll("input[id][data-typed], textarea[id][data-typed]").forEach(
-      function (field) { kept.typed.push([field.id, field.value]); });
+      function (field) { kept.typed.push([field, field.value]); });
   });
   document.addEventListener("htmx:ws:after:message:incoming", function () {
     if (!kept) return;
@@ -614,9 +614,11 @@
       var panel = document.getElementById(id);
       if (panel) panel.open = true;
     });
+    // Only into a field that replaced the one typed in: one kept in place (morphed, preserved)
+    // already holds what it should, and a form answered meanwhile has emptied it on purpose.
     kept.typed.forEach(function (entry) {
-      var field = document.getElementById(entry[0]);
-      if (field && !field.dataset.typed) { field.value = entry[1]; field.dataset.typed = "1"; }
+      var field = document.getElementById(entry[0].id);
+      if (field && field !== entry[0]) { field.value = entry[1]; field.dataset.typed = "1"; }
     });
     var focused = kept.focused && document.getElementById(kept.focused);
     if (focused && document.activeElement !== focused) focused.focus();

@@ -11,6 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from roomlive import events as e
+from roomlive.integrity import link
 from roomlive.model import ParticipantSpec, Phase
 from tests.clients import Room, cookie_header
 from tests.server import Server
@@ -106,13 +107,19 @@ async def test_purge_removes_that_session_only_after_it_ended_and_a_confirmation
 
 
 def write_session(server: Server, sid: str, events: list[e.Event]) -> None:
-    """Events straight into the log, as an older server's import could have left them."""
+    """Events straight into the log, as an older server's import could have left them, and
+    chained as every row is (start-up's checksum walk would stop the server otherwise)."""
     with sqlite3.connect(server.db_path) as db:
-        last = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        last, previous = db.execute(
+            "SELECT seq, value FROM chain ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
         for part, event in enumerate(events):
             type_name, data = e.encode(event)
-            row = (last + 1 + part, sid, "import", part, event.at, type_name, data)
+            row = (last + 1 + part, sid, "import", part, float(event.at), type_name, data)
             db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", row)
+            previous = link(previous, row)
+            db.execute("INSERT INTO chain VALUES (?, ?, ?)", (row[0], sid, previous))
+    db.close()
 
 
 def unshowable_session(at: float) -> list[e.Event]:
