@@ -252,13 +252,18 @@ class Rooms:
             return
         self.clock.not_before(event.at)
 
+    def _forget(self, sid: str) -> Session | None:
+        """Drop a session's live state: its fold, keys, time marks and link tokens."""
+        self._keys.pop(sid, None)
+        self._time_marks.pop(sid, None)
+        for token in [t for t, (owner, _) in self._tokens.items() if owner == sid]:
+            del self._tokens[token]
+        return self._sessions.pop(sid, None)
+
     def _cannot_read(self, row: UnreadableRow) -> None:
         """Mark the row's session unreadable and forget its live state (link tokens included)."""
         sid = row.session_id
-        state = self._sessions.pop(sid, None)
-        self._keys.pop(sid, None)
-        for token in [t for t, (owner, _) in self._tokens.items() if owner == sid]:
-            del self._tokens[token]
+        state = self._forget(sid)
         self._unreadable[sid] = Unreadable(sid, state.name if state else "", row)
         log.error("session %s cannot be read: %s; it is not folded further", sid, row)
 
@@ -468,12 +473,8 @@ class Rooms:
             if not session.ended:
                 raise DomainError("end the session before purging it")
             count = await self._recording(self._store.purge(sid, self.clock(), by))
-            del self._sessions[sid]
+            self._forget(sid)
             self._imports = {k: v for k, v in self._imports.items() if v != sid}
-            self._keys.pop(sid, None)
-            self._time_marks.pop(sid, None)
-            for token in [t for t, (owner, _) in self._tokens.items() if owner == sid]:
-                del self._tokens[token]
             self._hub.close_channel(facilitator_channel(sid), CLOSE_LINK_REVOKED)
         return count
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -194,3 +197,53 @@ def answer_after_the_push(route: Route) -> None:
     answer = route.fetch()
     time.sleep(ANSWER_DELAY_SECONDS)
     route.fulfill(response=answer)
+
+
+class Scene:
+    """One test's browser contexts (closed at its end), a watch on each page, and an HTTP client
+    joined as Lee on the demo session, for what the test sets up or checks behind the UI."""
+
+    def __init__(self, browser: Browser, server: Server) -> None:
+        self.browser = browser
+        self.server = server
+        self.watch = Watch(server)
+        self.contexts: list[BrowserContext] = []
+        self.http = httpx.Client(base_url=server.url, headers={"origin": server.url})
+        joined = self.http.post("/join", data={"name": "Lee", "code": JOIN_CODE, "next": "/"})
+        assert joined.status_code == 303, joined.text
+        session: dict[str, Any] = self.http.get("/api/sessions").json()[0]
+        self.sid: str = session["sid"]
+        self.tokens = {p["pid"]: p["token"] for p in session["participants"]}
+
+    def page(self, viewport: ViewportSize = TABLET, touch: bool = False) -> Page:
+        context = self.browser.new_context(viewport=viewport, is_mobile=touch, has_touch=touch)
+        self.contexts.append(context)
+        return self.watch.attach(context)
+
+    def tablet(self, name: str) -> Page:
+        page = self.page()
+        join_and_open_dashboard(page, self.server, name)
+        page.evaluate("window.notReloaded = true")
+        return page
+
+    def phone(self, pid: str) -> Page:
+        page = self.page(PHONE, touch=True)
+        open_button_page(page, self.server, f"/p/{self.tokens[pid]}")
+        return page
+
+    def press_hardware_button(self, pid: str) -> None:
+        answer = self.http.post(f"/api/assist/{self.tokens[pid]}?key=press-{pid}")
+        assert answer.json()["state"] == "open", answer.text
+
+    def server_request_ids(self) -> list[str]:
+        """Live requests as the server has them now (a fresh render of the dashboard)."""
+        return re.findall(r'<li id="request-([^"]+)"', self.http.get(f"/s/{self.sid}").text)
+
+    def advance_clock(self, seconds: float) -> None:
+        moved = self.http.post("/_test/clock", data={"seconds": str(seconds)})
+        assert moved.status_code == 200, moved.text
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.http.close()

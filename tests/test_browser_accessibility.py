@@ -14,17 +14,12 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_support import (
-    PHONE,
     PUSH_TIMEOUT_MS,
-    TABLET,
-    Watch,
-    join_and_open_dashboard,
-    open_button_page,
+    Scene,
 )
 from tests.server import JOIN_CODE, Server
 
@@ -65,36 +60,12 @@ def describe(where: str, violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class Audit:
+class Audit(Scene):
     """Scans pages as the test goes, so one failure reports every page that failed."""
 
     def __init__(self, browser: Browser, server: Server) -> None:
-        self.browser = browser
-        self.server = server
-        self.watch = Watch(server)
-        self.contexts: list[BrowserContext] = []
+        super().__init__(browser, server)
         self.found: dict[str, list[dict[str, Any]]] = {}
-        self.http = httpx.Client(base_url=server.url, headers={"origin": server.url})
-        joined = self.http.post("/join", data={"name": "Lee", "code": JOIN_CODE, "next": "/"})
-        assert joined.status_code == 303, joined.text
-        session: dict[str, Any] = self.http.get("/api/sessions").json()[0]
-        self.sid: str = session["sid"]
-        self.tokens = {p["pid"]: p["token"] for p in session["participants"]}
-
-    def page(self, viewport: ViewportSize = TABLET, touch: bool = False) -> Page:
-        context = self.browser.new_context(viewport=viewport, is_mobile=touch, has_touch=touch)
-        self.contexts.append(context)
-        return self.watch.attach(context)
-
-    def tablet(self, name: str) -> Page:
-        page = self.page()
-        join_and_open_dashboard(page, self.server, name)
-        return page
-
-    def phone(self, pid: str) -> Page:
-        page = self.page(PHONE, touch=True)
-        open_button_page(page, self.server, f"/p/{self.tokens[pid]}")
-        return page
 
     def check(self, page: Page, where: str) -> None:
         self.found[where] = scan(page)
@@ -105,10 +76,6 @@ class Audit:
         )
         assert answer.status_code == 204, answer.text
 
-    def advance_clock(self, seconds: float) -> None:
-        moved = self.http.post("/_test/clock", data={"seconds": str(seconds)})
-        assert moved.status_code == 200, moved.text
-
     def assert_clean(self) -> None:
         assert self.found, "nothing was scanned"
         blocking = {
@@ -117,11 +84,6 @@ class Audit:
         }
         report = "\n".join(describe(where, found) for where, found in blocking.items() if found)
         assert not report, "axe found serious or critical violations:\n" + report
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-        self.http.close()
 
 
 @pytest.fixture

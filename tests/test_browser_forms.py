@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from roomlive.render import qr_svg
 from tests.browser_support import (
     PHONE,
     PUSH_TIMEOUT_MS,
-    TABLET,
-    Watch,
+    Scene,
     join_and_open_dashboard,
     open_button_page,
 )
@@ -32,27 +29,8 @@ FULL_HOLD_MS = 1_200  # longer than the button's data-hold-ms
 CANCEL_SPOTS = ("centre", "left edge", "right edge")
 
 
-class Forms:
-    """A watched browser context for one test, and a joined HTTP client for setup and checks."""
-
-    def __init__(self, browser: Browser, server: Server) -> None:
-        self.server = server
-        self.browser = browser
-        self.watch = Watch(server)
-        self.contexts: list[BrowserContext] = []
-        self.http = httpx.Client(base_url=server.url, headers={"origin": server.url})
-        joined = self.http.post("/join", data={"name": "Lee", "code": JOIN_CODE, "next": "/"})
-        assert joined.status_code == 303, joined.text
-        demo: dict[str, Any] = self.http.get("/api/sessions").json()[0]
-        self.sid: str = demo["sid"]
-        self.tokens = [p["token"] for p in demo["participants"]]
-
-    def page(self, *, phone: bool = False) -> Page:
-        context = self.browser.new_context(
-            viewport=PHONE if phone else TABLET, is_mobile=phone, has_touch=phone
-        )
-        self.contexts.append(context)
-        return self.watch.attach(context)
+class Forms(Scene):
+    """A scene whose tablets join through the join form, as a facilitator does."""
 
     def joined_page(self, name: str = "Sam") -> Page:
         page = self.page()
@@ -62,11 +40,6 @@ class Forms:
         page.get_by_role("button", name="Join").click()
         expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
         return page
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-        self.http.close()
 
 
 @pytest.fixture
@@ -143,8 +116,8 @@ def test_the_whole_plan_is_saved_and_saved_as_a_preset(forms: Forms) -> None:
 def test_im_ok_now_cancels_wherever_it_is_tapped(forms: Forms, spot: str) -> None:
     tablet = forms.page()
     join_and_open_dashboard(tablet, forms.server, "Sam")
-    phone = forms.page(phone=True)
-    open_button_page(phone, forms.server, f"/p/{forms.tokens[0]}")
+    phone = forms.page(PHONE, touch=True)
+    open_button_page(phone, forms.server, f"/p/{forms.tokens['p1']}")
     status = phone.locator("#assist-status")
 
     phone.locator("#ask").hover()

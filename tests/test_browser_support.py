@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser_support import (
-    PHONE,
     PUSH_TIMEOUT_MS,
-    TABLET,
-    Watch,
-    join_and_open_dashboard,
-    open_button_page,
+    Scene,
 )
-from tests.server import JOIN_CODE, Server
+from tests.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -30,55 +24,6 @@ ALERT_RED = "rgb(208, 85, 63)"  # an open request
 ESCALATED_RED = "rgb(224, 102, 76)"  # the stronger red of an escalated one
 # The browser logs every 4xx response; a refused claim is expected to be one.
 REFUSED = "the server responded with a status of 409"
-
-
-class Scene:
-    """Browser contexts for one test, a watch on each page, and a joined HTTP client for checks."""
-
-    def __init__(self, browser: Browser, server: Server) -> None:
-        self.browser = browser
-        self.server = server
-        self.watch = Watch(server)
-        self.contexts: list[BrowserContext] = []
-        self.http = httpx.Client(base_url=server.url, headers={"origin": server.url})
-        joined = self.http.post("/join", data={"name": "Lee", "code": JOIN_CODE, "next": "/"})
-        assert joined.status_code == 303, joined.text
-        session: dict[str, Any] = self.http.get("/api/sessions").json()[0]
-        self.sid: str = session["sid"]
-        self.tokens = {p["pid"]: p["token"] for p in session["participants"]}
-
-    def tablet(self, name: str) -> Page:
-        page = self._page(TABLET, touch=False)
-        join_and_open_dashboard(page, self.server, name)
-        page.evaluate("window.notReloaded = true")
-        return page
-
-    def phone(self, pid: str) -> Page:
-        page = self._page(PHONE, touch=True)
-        open_button_page(page, self.server, f"/p/{self.tokens[pid]}")
-        return page
-
-    def _page(self, viewport: ViewportSize, touch: bool) -> Page:
-        context = self.browser.new_context(viewport=viewport, is_mobile=touch, has_touch=touch)
-        self.contexts.append(context)
-        return self.watch.attach(context)
-
-    def press_hardware_button(self, pid: str) -> None:
-        answer = self.http.post(f"/api/assist/{self.tokens[pid]}?key=press-{pid}")
-        assert answer.json()["state"] == "open", answer.text
-
-    def server_request_ids(self) -> list[str]:
-        """Live requests as the server has them now (a fresh render of the dashboard)."""
-        return re.findall(r'<li id="request-([^"]+)"', self.http.get(f"/s/{self.sid}").text)
-
-    def advance_clock(self, seconds: float) -> None:
-        moved = self.http.post("/_test/clock", data={"seconds": str(seconds)})
-        assert moved.status_code == 200, moved.text
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-        self.http.close()
 
 
 @pytest.fixture
