@@ -21,6 +21,10 @@ from pathlib import Path
 
 GENESIS = "0" * 64  # the "previous chain value" of the first row ever logged
 QUICK_CHECK_OK = "ok"
+# Audit entries whose session's events were deleted on purpose (their chain rows stay).
+PURGED = "purge"
+ABANDONED_IMPORT = "abandoned import"  # an import interrupted before its last part
+REMOVALS = (PURGED, ABANDONED_IMPORT)
 QUICK_CHECK_LINES = 3  # enough of SQLite's complaint to tell a page from an index
 
 # A row as the chain sees it: seq, session_id, command_key, part, at, type, data. Read back
@@ -116,7 +120,9 @@ def verify_chain(db: sqlite3.Connection) -> Damage | None:
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "chain" not in tables or db.execute("SELECT 1 FROM chain LIMIT 1").fetchone() is None:
         return None
-    purged = {sid for (sid,) in db.execute("SELECT session_id FROM audit WHERE what = 'purge'")}
+    marks = ",".join("?" * len(REMOVALS))
+    audit = db.execute(f"SELECT session_id FROM audit WHERE what IN ({marks})", REMOVALS)
+    purged = {sid for (sid,) in audit}
     unchained = db.execute(
         "SELECT seq, session_id FROM events WHERE seq NOT IN (SELECT seq FROM chain) "
         "ORDER BY seq LIMIT 1"

@@ -183,11 +183,14 @@ class Rooms:
         self._unreadable: dict[str, Unreadable] = {}
         self._past: dict[str, Past] = {}  # ended, not folded yet
         self._writer = asyncio.Lock()
+        self._importer = asyncio.Lock()
         self.write_problem: str | None = None  # why the last write failed; None once one succeeds
 
     async def load(self) -> int:
         """Rebuild every session that has not ended by folding its log, and list the ended
         ones from a few of their events; return how many rows were read."""
+        for sid in await self._store.finish_interrupted(self.clock()):
+            log.warning("session %s: an interrupted import or purge was finished", sid)
         stored, ended = await self._store.load_live(SUMMARY_TYPES)
         shells: dict[str, Session] = {}
         for record in stored:
@@ -200,11 +203,14 @@ class Rooms:
                 self._load_summary(shells, record)
             else:
                 self._load_one(record)
+        self._list_past(shells)
+        self._imports = await self._store.imports()
+        return len(stored)
+
+    def _list_past(self, shells: dict[str, Session]) -> None:
         for sid, shell in shells.items():
             if sid not in self._unreadable:
                 self._past[sid] = Past(shell)
-        self._imports = await self._store.imports()
-        return len(stored)
 
     def _load_summary(self, shells: dict[str, Session], record: StoredEvent) -> None:
         sid, event = record.session_id, record.event
@@ -220,16 +226,15 @@ class Rooms:
         self.clock.not_before(event.at)
 
     async def unfold(self, sid: str) -> None:
-        """Fold an ended session's whole log (in a worker thread) if it is not folded yet."""
-        if sid in self._past:
-            async with self._writer:
-                await self._unfold_locked(sid)
-
-    async def _unfold_locked(self, sid: str) -> None:
+        """Fold an ended session's whole log if it is not folded yet: read on the reader
+        connection and folded in a worker thread, without the writer lock (an ended session's
+        log does not change), so that no room waits for it."""
         if sid not in self._past:
             return
         records = await self._store.session_rows(sid)
-        self._install(sid, await asyncio.to_thread(fold_records, sid, records))
+        folded = await asyncio.to_thread(fold_records, sid, records)
+        if sid in self._past:  # not folded, nor purged, meanwhile
+            self._install(sid, folded)
 
     def _install(self, sid: str, folded: Folded) -> None:
         """Make a session folded off the loop live state, or unreadable at its bad row."""
@@ -309,16 +314,17 @@ class Rooms:
     async def execute(self, sid: str, command: Command, key: CommandKey) -> Outcome:
         """Decide, commit, apply and publish one command. Raises DomainError if refused."""
         async with self._writer:
-            await self._unfold_locked(sid)  # an ended session: refused as such, not as unknown
             if sid in self._unreadable:
                 raise SessionUnreadable(self._unreadable[sid])
-            asked_before = self._keys.get(sid, {}).get((key.sender, key.key))
+            asked_before = await self._asked_before(sid, key)
             if asked_before is not None:
                 if asked_before != key.asked:
                     raise KeyReused(key.key)
                 return Outcome((), duplicate=True)
             now = self.clock()
-            events = decide(self._sessions.get(sid), command, now)
+            past = self._past.get(sid)
+            # An ended session not folded yet: its shell is enough to refuse it as ended.
+            events = decide(past.shell if past else self._sessions.get(sid), command, now)
             if not events:
                 return Outcome(())
             try:
@@ -331,6 +337,11 @@ class Rooms:
             for token in revoked:
                 self._hub.close_channel(participant_channel(token), CLOSE_LINK_REVOKED)
         return Outcome(tuple(events))
+
+    async def _asked_before(self, sid: str, key: CommandKey) -> str | None:
+        if sid in self._past:  # its keys are not loaded: the log is asked for this one
+            return await self._store.command_asked(sid, key.sender, key.key)
+        return self._keys.get(sid, {}).get((key.sender, key.key))
 
     async def _recording(self, write: Awaitable[T]) -> T:
         """Run one write to the log, keeping `write_problem` current for /healthz."""
@@ -444,11 +455,11 @@ class Rooms:
 
         It keeps its id unless that is taken on this server; its button links are new (and dead,
         since the session has ended). The same file again (by its events' hash) adds nothing.
+        Hashing, rebranding and encoding run in worker threads, and the rows are written in
+        parts, each holding the writer only briefly: a long import does not stall any room.
         """
-
-        # Hashing, rebranding and folding 200 000 events would stall every room: worker threads.
-        hashed = await asyncio.to_thread(digest, events)
-        async with self._writer:
+        async with self._importer:  # one import at a time: a retry waits and finds the first
+            hashed = await asyncio.to_thread(digest, events)
             earlier = self._imports.get(hashed)
             if earlier is not None and (earlier in self._sessions or earlier in self._past):
                 return Imported(earlier, already=True)
@@ -457,26 +468,53 @@ class Rooms:
             while sid in taken:
                 sid = new_id()
             rebranded = await asyncio.to_thread(rebrand, events, sid, new_token, by)
-            stored = await self._recording(self._store.append_session(sid, rebranded, hashed))
-            self._install(sid, await asyncio.to_thread(fold_records, sid, stored))
+            encoded = await asyncio.to_thread(lambda: [e.encode(ev) for ev in rebranded])
+            written = 0
+            while written < len(rebranded):
+                async with self._writer:
+                    written = await self._recording(
+                        self._store.append_import_part(sid, rebranded, encoded, written, hashed)
+                    )
+            shell = await asyncio.to_thread(summary_shell, rebranded)
+            for event in rebranded:
+                if isinstance(event, e.PresetSaved):
+                    self._custom_presets[event.name] = event.phases
+            self._past[sid] = Past(shell)  # folded when first reviewed, as after a restart
             self._imports[hashed] = sid
         return Imported(sid)
 
     async def purge(self, sid: str, by: str) -> int:
-        """Delete an ended session's events for good; the audit log records that it happened."""
+        """Delete an ended session's events for good; the audit log records that it happened.
+        It is gone from every view at once; its rows are deleted in parts, each holding the
+        writer only briefly (an interrupted purge is finished at the next start)."""
 
         async with self._writer:
-            await self._unfold_locked(sid)
             session = self._sessions.get(sid)
-            if session is None:
+            if session is None and sid not in self._past:
                 raise DomainError("there is no such session")
-            if not session.ended:
+            if session is not None and not session.ended:
                 raise DomainError("end the session before purging it")
-            count = await self._recording(self._store.purge(sid, self.clock(), by))
+            count = await self._recording(self._store.begin_purge(sid, self.clock(), by))
             self._forget(sid)
+            self._past.pop(sid, None)
             self._imports = {k: v for k, v in self._imports.items() if v != sid}
             self._hub.close_channel(facilitator_channel(sid), CLOSE_LINK_REVOKED)
+        done = False
+        while not done:
+            async with self._writer:
+                done = await self._recording(self._store.purge_part(sid))
         return count
+
+
+def summary_shell(events: Sequence[e.Event]) -> Session:
+    """An ended session's home-page line: its summary events folded alone, as at start-up."""
+    state: Session | None = None
+    for event in events:
+        if type(event).__name__ in SUMMARY_TYPES:
+            state = apply(state, event)
+    if state is None:
+        raise ValueError("a session's log starts with its creation")
+    return state
 
 
 def affected_regions(session: Session, event: e.Event) -> list[Region]:

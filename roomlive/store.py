@@ -8,15 +8,24 @@ An import also records the content hash of the file's events in `imports`, in th
 transaction, so that the same file imported again (a retry after a lost answer) is recognised,
 also after a restart.
 
-The one exception is a purge: the lead deletes a whole ended session after exporting it. Inside
-one transaction a row in `purge_permits` lets the DELETE trigger through for that session only,
-and a row in `audit` (itself append-only) records that the purge happened, never what it held.
+The one exception is a purge: the lead deletes a whole ended session after exporting it. A row
+in `purge_permits` lets the DELETE trigger through for that session only, and a row in `audit`
+(itself append-only) records that the purge happened, never what it held.
+
+Imports and purges of long logs are written in parts, a transaction each, so that the one writer
+is free between them for every room's commands. A session being imported is listed in
+`unfinished_imports` until its last part commits; a purge keeps its permit until its last part.
+`finish_interrupted` (at start) deletes what an interrupted import wrote and finishes an
+interrupted purge: neither is ever served half done.
 
 Every row also gets a chain value (`integrity.link`) in the append-only `chain` table, in the
 same transaction: a separate table rather than a column, so that adding it to an existing log is
 INSERTs only (the triggers refuse UPDATE, and are not lifted even for a migration), and so that a
 purge can delete a session's events yet keep their chain rows, which hold a hash and nothing of
 what the events said. A log written before checksums gets its chain rows at its first open.
+
+Reads of a whole session (review, export) use a second, read-only connection: a long read does
+not hold up the writer (WAL lets readers and the writer go on together).
 
 A row that cannot be decoded (written by a later roomlive, or damaged) does not stop `load`: it
 comes back as an `UnreadableRow` naming it, and the caller decides what that session becomes.
@@ -34,8 +43,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from .commandkeys import SEPARATOR
 from .events import Event, UnreadableEvent, decode, encode
-from .integrity import GENESIS, Row, chain_values
+from .integrity import ABANDONED_IMPORT, GENESIS, PURGED, Row, chain_values
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +83,7 @@ CREATE TABLE IF NOT EXISTS imports (
     digest TEXT PRIMARY KEY,
     session_id TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS unfinished_imports (session_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS chain (
     seq INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
@@ -92,6 +103,11 @@ INSERT_CHAIN = "INSERT INTO chain (seq, session_id, value) VALUES (?,?,?)"
 IMPORT_KEY = "import"
 INLINE_HASH_ROWS = 64  # a command's few rows: hashing them costs less than a thread hop
 ENDED_TYPE = "SessionEnded"
+# Rows per transaction of an import or purge: a live command waits for at most one of them.
+PART_ROWS = 1000
+
+# An event encoded for the log, before it has a seq: (type, data).
+Encoded = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -147,8 +163,11 @@ class NotRecorded(Exception):
 class EventStore:
     """Owns the one connection that writes the log. Callers serialise appends (one writer)."""
 
-    def __init__(self, db: aiosqlite.Connection, last_seq: int, last_chain: str) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, reader: aiosqlite.Connection, last_seq: int, last_chain: str
+    ) -> None:
         self._db = db
+        self._reader = reader
         self._last_seq = last_seq
         self._last_chain = last_chain
         # Called with what each append committed (after the commit): upkeep watches for ends.
@@ -172,10 +191,11 @@ class EventStore:
                 row = await cursor.fetchone()
             async with db.execute("SELECT value FROM chain ORDER BY seq DESC LIMIT 1") as cursor:
                 last = await cursor.fetchone()
+            reader = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         except BaseException:
             await db.close()
             raise
-        return cls(db, int(row[0]) if row else 0, str(last[0]) if last else GENESIS)
+        return cls(db, reader, int(row[0]) if row else 0, str(last[0]) if last else GENESIS)
 
     async def checkpoint(self) -> tuple[int, int, int]:
         """Copy the WAL into the database file, waiting for no one (PASSIVE): (busy, frames in
@@ -186,6 +206,7 @@ class EventStore:
         return int(busy), int(frames), int(copied)
 
     async def close(self) -> None:
+        await self._reader.close()
         await self._db.close()
 
     async def load(self) -> list[StoredEvent | UnreadableRow]:
@@ -221,7 +242,7 @@ class EventStore:
         then return them."""
         if not events:
             return []
-        rows, stored = self._rows(session_id, command_key, events)
+        rows, stored = self._rows(session_id, command_key, events, [encode(ev) for ev in events])
         try:
             await self._insert(rows)
         except sqlite3.IntegrityError as error:
@@ -232,13 +253,18 @@ class EventStore:
         return stored
 
     def _rows(
-        self, session_id: str, command_key: str, events: Sequence[Event]
+        self,
+        session_id: str,
+        command_key: str,
+        events: Sequence[Event],
+        encoded: Sequence[Encoded],
+        first_part: int = 0,
     ) -> tuple[list[Row], list[StoredEvent]]:
         rows: list[Row] = []
         stored = []
-        for part, event in enumerate(events):
-            seq = self._last_seq + 1 + part
-            type_name, data = encode(event)
+        for offset, (event, (type_name, data)) in enumerate(zip(events, encoded, strict=True)):
+            seq = self._last_seq + 1 + offset
+            part = first_part + offset
             # `at` as a float: the chain hashes the row as SQLite's REAL column gives it back.
             rows.append((seq, session_id, command_key, part, float(event.at), type_name, data))
             stored.append(StoredEvent(seq, session_id, command_key, event))
@@ -273,9 +299,10 @@ class EventStore:
         return found
 
     async def session_rows(self, session_id: str) -> list[StoredEvent | UnreadableRow]:
-        """One session's rows in log order, each decoded or naming why it could not be. The
-        decoding runs in a worker thread: a long log does not hold up the event loop."""
-        async with self._db.execute(
+        """One session's rows in log order, each decoded or naming why it could not be. Read on
+        the reader connection and decoded in a worker thread: a long log holds up neither the
+        writer nor the event loop."""
+        async with self._reader.execute(
             "SELECT seq, session_id, command_key, type, data FROM events "
             "WHERE session_id = ? ORDER BY seq",
             (session_id,),
@@ -283,16 +310,52 @@ class EventStore:
             rows = await cursor.fetchall()
         return await asyncio.to_thread(lambda: [read_row(*row) for row in rows])
 
+    async def append_import_part(
+        self,
+        session_id: str,
+        events: Sequence[Event],
+        encoded: Sequence[Encoded],
+        start: int,
+        digest: str,
+    ) -> int:
+        """Write the next part of an import (up to PART_ROWS events from `start`) in one
+        transaction; return where the next part starts. The first part lists the session in
+        `unfinished_imports`, the last one takes it off and records the file's `digest`."""
+        end = min(start + PART_ROWS, len(events))
+        rows, stored = await asyncio.to_thread(
+            self._rows, session_id, IMPORT_KEY, events[start:end], encoded[start:end], start
+        )
+        marks: list[tuple[str, tuple[object, ...]]] = []
+        if start == 0:
+            marks.append(("INSERT INTO unfinished_imports VALUES (?)", (session_id,)))
+        if end == len(events):
+            marks.append(("DELETE FROM unfinished_imports WHERE session_id = ?", (session_id,)))
+            marks.append(("INSERT INTO imports VALUES (?, ?)", (digest, session_id)))
+        await self._insert(rows, *marks)
+        self._committed(stored)
+        return end
+
     async def append_session(
         self, session_id: str, events: Sequence[Event], digest: str
     ) -> list[StoredEvent]:
-        """Write a whole session's events (an import) and the file's `digest` in one
-        transaction: all of it or none."""
-        # Encoded and hashed in a worker thread: an import may hold 200 000 events.
-        rows, stored = await asyncio.to_thread(self._rows, session_id, IMPORT_KEY, events)
-        await self._insert(rows, ("INSERT INTO imports VALUES (?, ?)", (digest, session_id)))
-        self._committed(stored)
-        return stored
+        """A whole import, part after part, for a caller that holds the writer throughout."""
+        encoded = await asyncio.to_thread(lambda: [encode(event) for event in events])
+        written = 0
+        while written < len(events):
+            written = await self.append_import_part(session_id, events, encoded, written, digest)
+        return await self.session_events(session_id)
+
+    async def command_asked(self, session_id: str, sender: str, key: str) -> str | None:
+        """What `sender` asked for with `key` in this session, if the log holds that command:
+        for a session not folded (an index lookup, not a read of the whole log)."""
+        prefix = f"{sender}{SEPARATOR}{key}{SEPARATOR}"
+        async with self._db.execute(
+            "SELECT command_key FROM events WHERE session_id = ? AND command_key >= ? "
+            "AND command_key < ? LIMIT 1",
+            (session_id, prefix, prefix + "\U0010ffff"),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])[len(prefix) :]
 
     async def imports(self) -> dict[str, str]:
         """The content hash of every imported file still here, and the session it became."""
@@ -300,29 +363,68 @@ class EventStore:
             rows = await cursor.fetchall()
         return {digest: sid for digest, sid in rows}
 
-    async def purge(self, session_id: str, at: float, by: str) -> int:
-        """Delete every event of one session and record that (not what) in the audit log.
-
-        One transaction: the permit, the deletion and the audit row commit together or not at
-        all. The chain rows stay (a hash each), so the chain still verifies. Returns how many
-        events were deleted.
-        """
+    async def begin_purge(self, session_id: str, at: float, by: str) -> int:
+        """Start deleting one session's events: its permit and the audit row (that, not what, it
+        was purged) in one transaction; `purge_part` then deletes the events. Returns how many
+        there are. The chain rows stay (a hash each), so the chain still verifies."""
         async with self._transaction():
-            async with self._db.execute(
-                "SELECT COUNT(*) FROM events WHERE session_id = ?", (session_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            count = int(row[0]) if row else 0
-            await self._db.execute("INSERT INTO purge_permits VALUES (?)", (session_id,))
-            await self._db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
-            await self._db.execute("DELETE FROM purge_permits WHERE session_id = ?", (session_id,))
-            # A purged import may come back: its file's hash goes with it.
-            await self._db.execute("DELETE FROM imports WHERE session_id = ?", (session_id,))
-            await self._db.execute(
-                "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
-                ("purge", session_id, at, by, count),
-            )
+            return await self._begin_removal(session_id, PURGED, at, by)
+
+    async def purge(self, session_id: str, at: float, by: str) -> int:
+        """A whole purge, part after part, for a caller that holds the writer throughout."""
+        count = await self.begin_purge(session_id, at, by)
+        while not await self.purge_part(session_id):
+            pass
         return count
+
+    async def purge_part(self, session_id: str) -> bool:
+        """Delete up to PART_ROWS more of a session being purged; True once none is left."""
+        async with self._transaction():
+            return await self._remove_part(session_id)
+
+    async def finish_interrupted(self, at: float) -> list[str]:
+        """Delete what an interrupted import wrote, and the rest of an interrupted purge: the
+        sessions touched, for the start-up log."""
+        async with self._db.execute("SELECT session_id FROM unfinished_imports") as cursor:
+            imports = [str(sid) for (sid,) in await cursor.fetchall()]
+        for sid in imports:
+            async with self._transaction():
+                await self._begin_removal(sid, ABANDONED_IMPORT, at, "roomlive")
+                await self._db.execute(
+                    "DELETE FROM unfinished_imports WHERE session_id = ?", (sid,)
+                )
+        async with self._db.execute("SELECT session_id FROM purge_permits") as cursor:
+            removals = [str(sid) for (sid,) in await cursor.fetchall()]
+        for sid in removals:
+            while not await self.purge_part(sid):
+                pass
+        return removals
+
+    async def _begin_removal(self, sid: str, what: str, at: float, by: str) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM events WHERE session_id = ?", (sid,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        count = int(row[0]) if row else 0
+        await self._db.execute("INSERT INTO purge_permits VALUES (?)", (sid,))
+        # A purged import may come back: its file's hash goes with it.
+        await self._db.execute("DELETE FROM imports WHERE session_id = ?", (sid,))
+        await self._db.execute(
+            "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
+            (what, sid, at, by, count),
+        )
+        return count
+
+    async def _remove_part(self, sid: str) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM events WHERE seq IN "
+            "(SELECT seq FROM events WHERE session_id = ? ORDER BY seq LIMIT ?)",
+            (sid, PART_ROWS),
+        )
+        if cursor.rowcount == PART_ROWS:
+            return False
+        await self._db.execute("DELETE FROM purge_permits WHERE session_id = ?", (sid,))
+        return True
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
