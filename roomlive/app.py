@@ -25,10 +25,9 @@ from .hub import Hub
 from .presence import BUTTON_OFFLINE_GRACE_SECONDS
 from .render import Views
 from .rooms import Rooms
-from .store import EventStore, NotRecorded
+from .store import EventStore
 from .upkeep import Upkeep
-from .web import Services, routes
-from .web.failures import not_recorded
+from .web import EXCEPTION_HANDLERS, Services, routes
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=routes(str(STATIC_DIR), settings.test_clock),
         lifespan=lifespan,
-        exception_handlers={NotRecorded: not_recorded},
+        exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
             Middleware(SecurityHeaders),

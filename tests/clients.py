@@ -83,7 +83,8 @@ class Room:
     async def command(
         self, client: httpx.AsyncClient, sid: str, idempotency_key: str | None = None, **form: str
     ) -> httpx.Response:
-        headers = {"idempotency-key": idempotency_key or key()}
+        # As a tablet sends it: through htmx, so a refusal is answered as a toast.
+        headers = {"idempotency-key": idempotency_key or key(), "hx-request": "true"}
         return await client.post(f"/s/{sid}/commands", data=form, headers=headers)
 
     async def press(self, token: str, idempotency_key: str | None = None) -> httpx.Response:

@@ -79,7 +79,7 @@ async def test_claim_first_claim_wins_release_resolve_reopen(room: Room, server:
 
     claimer, other = (sam, kim) if winner == "Sam" else (kim, sam)
     refused = await room.command(other, sid, action="release", rid=rid)
-    assert refused.status_code == 409 and f"only {winner}" in refused.text
+    assert refused.status_code == 409 and f"Only {winner}" in refused.text
     assert (await room.command(claimer, sid, action="release", rid=rid)).status_code == 204
     assert "Received" in await button.receive_until('data-state="open"')
     assert "needs support" in tile(await tablet.receive_until("needs support"), "p2")

@@ -9,12 +9,11 @@ from urllib.parse import parse_qsl, quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from .. import auth
 from ..hub import Hub
 from ..inputs import MAX_PLAN_ROWS, BadInput
-from ..model import Session
 from ..render import Views
 from ..rooms import Rooms
 from ..showing import Unshowable
@@ -45,18 +44,6 @@ def services(conn: HTTPConnection) -> Services:
     return found
 
 
-def signin(conn: HTTPConnection) -> auth.Signin | None:
-    svc = services(conn)
-    cookie = conn.cookies.get(auth.COOKIE_NAME)
-    return auth.verify_cookie(svc.credentials.secret, cookie, svc.rooms.clock())
-
-
-def facilitator(conn: HTTPConnection) -> str | None:
-    """The signed-in facilitator's name, or None."""
-    found = signin(conn)
-    return found.name if found else None
-
-
 def secure(conn: HTTPConnection) -> bool:
     return conn.url.scheme in ("https", "wss")
 
@@ -79,7 +66,7 @@ def error_page(conn: HTTPConnection, status_code: int, title: str, message: str)
     return page(conn, "error.html", status_code, title=title, message=message, link="/")
 
 
-def sentence(error: Exception) -> str:
+def sentence(error: Exception | str) -> str:
     """An error's message as a sentence; `str.capitalize` would lower-case names inside it."""
     text = str(error)
     return f"{text[:1].upper()}{text[1:]}."
@@ -118,20 +105,6 @@ async def read_form(request: Request) -> dict[str, str]:
     if repeated:  # which one was meant? A silent pick once ran the wrong command
         raise BadInput(f"the form sent {', '.join(repeated)} more than once")
     return dict(pairs)
-
-
-async def facilitator_session(request: Request) -> tuple[str, Session] | Response:
-    """Who is asking and the session named in the path, or the response to give instead."""
-    who = facilitator(request)
-    if who is None:
-        return login_redirect(request)
-    rooms = services(request).rooms
-    sid = request.path_params["sid"]
-    await rooms.unfold(sid)  # an ended session is folded when first opened
-    session = rooms.session(sid)
-    if session is None:
-        return no_session_page(request, sid)
-    return who, session
 
 
 def no_session_page(conn: HTTPConnection, sid: str) -> HTMLResponse:

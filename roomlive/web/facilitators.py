@@ -23,24 +23,9 @@ from ..model import OUTCOMES, Session
 from ..presets import PRESET_LABELS
 from ..rooms import device_channel, facilitator_channel
 from ..showing import Listed
-from .common import (
-    CLOSE_LOGIN_REQUIRED,
-    Services,
-    error_page,
-    facilitator,
-    facilitator_session,
-    login_redirect,
-    page,
-    public_base_url,
-    read_form,
-    secure,
-    sentence,
-    services,
-    signin,
-    toast,
-)
-
-CLOSE_NO_SUCH_SESSION = 4404
+from .common import Services, page, public_base_url, read_form, secure, sentence, services, toast
+from .guards import refuse_other_sites, session_in_path, signed_in
+from .refusals import NoSuchSession, NotFound
 
 
 async def join_page(request: Request) -> Response:
@@ -51,8 +36,6 @@ async def join_page(request: Request) -> Response:
 
 async def join(request: Request) -> Response:
     svc = services(request)
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
     try:
         form = await read_form(request)
     except BadInput as bad:
@@ -93,14 +76,11 @@ def safe_next(target: str | None) -> str:
 
 
 async def home(request: Request) -> Response:
-    who = facilitator(request)
-    if who is None:
-        return login_redirect(request)
     svc = services(request)
     return page(
         request,
         "home.html",
-        facilitator=who,
+        facilitator=signed_in(request).name,
         sessions=_lines(svc),
         unreadable=svc.rooms.unreadable_sessions(),
     )
@@ -118,8 +98,6 @@ def _lines(svc: Services) -> list[Listed]:
 
 
 async def new_session_page(request: Request) -> Response:
-    if facilitator(request) is None:
-        return login_redirect(request)
     return new_session_form(request, {}, "")
 
 
@@ -132,11 +110,7 @@ def new_session_form(request: Request, form: Mapping[str, str], error: str) -> H
 
 
 async def create_session(request: Request) -> Response:
-    who = signin(request)
-    if who is None:
-        return login_redirect(request)
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
+    who = signed_in(request)
     form: dict[str, str] = {}
     try:
         form = await read_form(request)
@@ -150,10 +124,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    found = await facilitator_session(request)
-    if isinstance(found, Response):
-        return found
-    who, session = found
+    session = await session_in_path(request)
     svc = services(request)
     return page(
         request,
@@ -161,30 +132,24 @@ async def dashboard(request: Request) -> Response:
         session=session,
         now=svc.rooms.clock(),
         presence=svc.rooms.presence.attendance(session.sid),
-        facilitator=who,
+        facilitator=signed_in(request).name,
         base_url=public_base_url(request),
         outcomes=OUTCOMES,
     )
 
 
 async def mat_sheet(request: Request) -> Response:
-    found = await facilitator_session(request)
-    if isinstance(found, Response):
-        return found
-    session = found[1]
+    session = await session_in_path(request)
     pid = request.path_params["pid"]
     if pid not in session.participants:
-        return error_page(request, 404, "No such mat", "This participant is not in the session.")
+        raise NotFound("this participant is not in the session: reload the dashboard")
     svc = services(request)
     return HTMLResponse(svc.views.sheet(session, pid, svc.rooms.clock()))
 
 
 async def settings_page(request: Request) -> Response:
     """Before (or during) a session: the plan, presets, flags, interval, vitals limits."""
-    found = await facilitator_session(request)
-    if isinstance(found, Response):
-        return found
-    session = found[1]
+    session = await session_in_path(request)
     svc = services(request)
     presets = {key: PRESET_LABELS.get(key, key) for key in svc.rooms.presets()}
     rows = [*session.phases, *([None] * (MAX_PLAN_ROWS - len(session.phases)))]
@@ -193,10 +158,7 @@ async def settings_page(request: Request) -> Response:
 
 async def cards(request: Request) -> Response:
     """Print-ready pairing cards: one QR code per mat, and one that joins a tablet."""
-    found = await facilitator_session(request)
-    if isinstance(found, Response):
-        return found
-    session = found[1]
+    session = await session_in_path(request)
     svc = services(request)
     base = public_base_url(request)
     join_url = f"{base}/join?next=/s/{session.sid}&code={svc.credentials.join_code}"
@@ -204,28 +166,18 @@ async def cards(request: Request) -> Response:
 
 
 async def facilitator_commands(request: Request) -> Response:
-    who = signin(request)
-    if who is None:
-        return toast(request, 401, "Your sign-in has expired: reload the page and join again.")
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return toast(request, 403, "Refused: this command did not come from a roomlive page.")
-    sid = request.path_params["sid"]
+    """A tablet's command; a refusal (BadInput, DomainError) is answered by the handlers in
+    refusals.py as a toast."""
+    who = signed_in(request)
     rooms = services(request).rooms
-    try:
-        form = await read_form(request)
-        command = facilitator_command(form, who.name, rooms.presets())
-        key = command_key(tablet_sender(who.tablet), asked_for("command", form), request.headers)
-        await rooms.execute(sid, command, key)
-    except BadInput as error:
-        return toast(request, 400, f"Not understood: {error}.")
-    except DomainError as error:
-        return toast(request, 409, f"Not done: {error}.")
+    form = await read_form(request)
+    command = facilitator_command(form, who.name, rooms.presets())
+    key = command_key(tablet_sender(who.tablet), asked_for("command", form), request.headers)
+    await rooms.execute(request.path_params["sid"], command, key)
     return Response(status_code=204)
 
 
 async def sessions_api(request: Request) -> Response:
-    if facilitator(request) is None:
-        return JSONResponse({"error": "join first: facilitator cookie missing or expired"}, 401)
     return JSONResponse(
         [
             {
@@ -243,20 +195,16 @@ async def sessions_api(request: Request) -> Response:
 
 
 async def facilitator_socket(websocket: WebSocket) -> None:
-    if not auth.same_origin(websocket.headers, secure(websocket)):
-        await websocket.close()  # before accept: the handshake is refused with HTTP 403
-        return
+    """A tablet's live view; a refusal closes it with a named code (refusals.py)."""
+    refuse_other_sites(websocket)
+    who = signed_in(websocket).name
+    sid = (await session_in_path(websocket)).sid
     svc = services(websocket)
-    session = svc.rooms.session(websocket.path_params["sid"])
     await websocket.accept()
-    if facilitator(websocket) is None:
-        await websocket.close(CLOSE_LOGIN_REQUIRED, "join again")
-        return
+    session = svc.rooms.session(sid)  # as it is now, after the await
     if session is None:
-        await websocket.close(CLOSE_NO_SUCH_SESSION, "no such session")
-        return
+        raise NoSuchSession(sid)
     device = new_id()
-    who = facilitator(websocket) or ""
     svc.rooms.presence.tablet_connected(session.sid, device, who)
     try:
         # Rendered and registered without an await in between: no update slips past the snapshot.
@@ -269,13 +217,9 @@ async def facilitator_socket(websocket: WebSocket) -> None:
 
 async def find_tablet(request: Request) -> Response:
     """Make one tablet's screen pulse so it can be found in the dim room (no log entry)."""
-    if facilitator(request) is None:
-        return toast(request, 401, "Your sign-in has expired: reload the page and join again.")
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return toast(request, 403, "Refused: this request did not come from a roomlive page.")
     svc = services(request)
     device = request.path_params["device"]
     if svc.hub.count(device_channel(device)) == 0:
-        return toast(request, 404, "That tablet is no longer connected.")
+        raise NotFound("that tablet is no longer connected: look for it by eye")
     svc.hub.publish(device_channel(device), svc.views.page("_finder.html", nonce=new_id()))
     return toast(request, 200, "That tablet's screen is pulsing now.")

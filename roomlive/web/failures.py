@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from ..store import NotRecorded
 from .common import error_page, services, toast
+from .refusals import Client, client
 
 UNAVAILABLE = 503
 
@@ -25,13 +26,13 @@ def not_recorded_message(reason: str) -> str:
 
 async def not_recorded(request: Request, failure: Exception) -> Response:
     assert isinstance(failure, NotRecorded)
-    path = request.url.path
     message = not_recorded_message(str(failure))
-    if path.startswith("/p/"):
+    kind = client(request)
+    if kind is Client.JSON:
+        return JSONResponse({"error": message, "recorded": False}, UNAVAILABLE)
+    if request.url.path.startswith("/p/"):  # the phone says "not sent": raise your hand
         html = services(request).views.participant_not_sent()
         return HTMLResponse(html, status_code=UNAVAILABLE)
-    if path.startswith("/api/") or path == "/import":
-        return JSONResponse({"error": message, "recorded": False}, UNAVAILABLE)
-    if request.headers.get("hx-request"):
+    if kind is Client.HTMX:
         return toast(request, UNAVAILABLE, message, sticky=True)
     return error_page(request, UNAVAILABLE, "Not recorded", message)

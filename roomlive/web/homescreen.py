@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from .common import error_page, services
+from .guards import participant_of_token
 
 THEME_COLOUR = "#000000"  # the room is dark: no bright bar above the page
 MANIFEST_TYPE = "application/manifest+json"
@@ -52,9 +52,8 @@ async def facilitator_manifest(request: Request) -> Response:
 
 async def participant_manifest(request: Request) -> Response:
     """The button page alone, full screen: its link is the participant's, so is its manifest."""
+    participant_of_token(request)
     token = request.path_params["token"]
-    if services(request).rooms.by_token(token) is None:
-        return error_page(request, 404, "Link not valid", "Ask a facilitator for a new link.")
     return _manifest("Support button", "Support", f"/p/{token}", "fullscreen")
 
 

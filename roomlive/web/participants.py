@@ -9,21 +9,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 
-from .. import auth
 from ..commandkeys import participant_sender
 from ..commands import CancelAssist, PressButton
-from ..decide import DomainError
-from ..inputs import BadInput, command_key, new_id
+from ..inputs import command_key, new_id
 from ..model import Session
-from ..rooms import CLOSE_LINK_REVOKED, participant_channel
-from .common import error_page, page, secure, sentence, services, toast
+from ..rooms import participant_channel
+from .common import page, services
+from .guards import participant_of_token, refuse_other_sites
 
 
 async def participant_page(request: Request) -> Response:
-    found = services(request).rooms.by_token(request.path_params["token"])
-    if found is None:
-        return error_page(request, 404, "Link not valid", "Ask a facilitator for a new link.")
-    session, participant = found
+    session, participant = participant_of_token(request)
     return page(request, "participant.html", session=session, participant=participant)
 
 
@@ -36,18 +32,9 @@ async def cancel(request: Request) -> Response:
 
 
 async def button_command(request: Request, *, pressed: bool) -> Response:
-    found = services(request).rooms.by_token(request.path_params["token"])
-    if found is None:
-        return toast(request, 404, "This button link is no longer valid. Ask a facilitator.")
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return toast(request, 403, "Refused: this request did not come from the button page.")
-    try:
-        session = await run_button_command(request, found[0].sid, found[1].pid, pressed=pressed)
-    except BadInput as error:
-        return toast(request, 400, f"Not understood: {error}.")
-    except DomainError as error:
-        return toast(request, 409, sentence(error))
-    return HTMLResponse(services(request).views.participant_status(session, found[1].pid))
+    found, participant = participant_of_token(request)
+    session = await run_button_command(request, found.sid, participant.pid, pressed=pressed)
+    return HTMLResponse(services(request).views.participant_status(session, participant.pid))
 
 
 async def run_button_command(request: Request, sid: str, pid: str, *, pressed: bool) -> Session:
@@ -64,16 +51,8 @@ async def run_button_command(request: Request, sid: str, pid: str, *, pressed: b
 
 async def hardware_press(request: Request) -> Response:
     """`POST /api/assist/<token>`: any device that can send HTTP can be the button."""
-    found = services(request).rooms.by_token(request.path_params["token"])
-    if found is None:
-        return JSONResponse({"error": "unknown or revoked button token"}, 404)
-    participant = found[1]
-    try:
-        session = await run_button_command(request, found[0].sid, participant.pid, pressed=True)
-    except BadInput as error:
-        return JSONResponse({"error": str(error)}, 400)
-    except DomainError as error:
-        return JSONResponse({"error": str(error)}, 409)
+    found, participant = participant_of_token(request)
+    session = await run_button_command(request, found.sid, participant.pid, pressed=True)
     request_now = session.live_request_for(participant.pid)
     return JSONResponse(
         {
@@ -86,17 +65,12 @@ async def hardware_press(request: Request) -> Response:
 
 
 async def participant_socket(websocket: WebSocket) -> None:
-    if not auth.same_origin(websocket.headers, secure(websocket)):
-        await websocket.close()
-        return
+    refuse_other_sites(websocket)
+    participant_of_token(websocket)
     svc = services(websocket)
-    token = websocket.path_params["token"]
-    found = svc.rooms.by_token(token)
     await websocket.accept()
-    if found is None:
-        await websocket.close(CLOSE_LINK_REVOKED, "this button link is no longer valid")
-        return
-    session, participant = found
+    session, participant = participant_of_token(websocket)  # as it is now, after the await
+    token = websocket.path_params["token"]
     status = svc.views.participant_status(session, participant.pid)
     svc.rooms.presence.connected(session.sid, participant.pid)
     try:

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import auth
 from .. import events as e
 from ..apply import fold
 from ..decide import DomainError
@@ -25,43 +24,26 @@ from ..inputs import BadInput
 from ..model import Session
 from ..review import clock_time, duration, figures, final_state, local
 from ..timeline import layout
-from .common import (
-    UNREADABLE_STATUS,
-    error_page,
-    facilitator,
-    login_redirect,
-    no_session_page,
-    page,
-    page_off_loop,
-    read_form,
-    secure,
-    sentence,
-    services,
-)
+from .common import page, page_off_loop, read_form, sentence, services
+from .guards import session_in_path, signed_in
+from .refusals import NoSuchSession
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 SAFE_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HELPERS: dict[str, Any] = {"duration": duration, "clock_time": clock_time, "local": local}
 
 
-async def _log(request: Request) -> tuple[str, list[e.Event]] | Response:
-    """The session's id and events, or the response to give instead."""
-    if facilitator(request) is None:
-        return login_redirect(request)
-    sid = request.path_params["sid"]
-    rooms = services(request).rooms
-    await rooms.unfold(sid)  # an ended session is folded when first reviewed (a worker thread)
-    events = [] if rooms.unreadable(sid) else await rooms.session_log(sid)
-    if not events:
-        return no_session_page(request, sid)
+async def _log(request: Request) -> tuple[str, list[e.Event]]:
+    """The session's id and events (NoSuchSession if it is not here or cannot be read)."""
+    sid = (await session_in_path(request)).sid
+    events = await services(request).rooms.session_log(sid)
+    if not events:  # purged meanwhile
+        raise NoSuchSession(sid)
     return sid, events
 
 
 async def review(request: Request) -> Response:
-    found = await _log(request)
-    if isinstance(found, Response):
-        return found
-    _, events = found
+    _, events = await _log(request)
     context = await run_in_threadpool(_review_context, events)  # a long log: not on the loop
     return await page_off_loop(request, "review.html", **context, **HELPERS)
 
@@ -78,20 +60,11 @@ def _review_context(events: Sequence[e.Event]) -> dict[str, Any]:
 
 async def replay(request: Request) -> Response:
     """The dashboard's regions as they were at `at` (epoch seconds), folded from the log."""
-    if facilitator(request) is None:
-        return Response("Join again: your sign-in has expired.", 401)
-    rooms = services(request).rooms
-    await rooms.unfold(request.path_params["sid"])
-    unreadable = rooms.unreadable(request.path_params["sid"])
-    if unreadable:
-        return Response(f"This session {unreadable.problem}.", UNREADABLE_STATUS)
-    events = await rooms.session_log(request.path_params["sid"])
-    if not events:
-        return Response("This session is not on this server.", 404)
+    _, events = await _log(request)
     try:
         at = float(request.query_params.get("at", ""))
     except ValueError:
-        return Response("`at` must be a time in epoch seconds.", 400)
+        raise BadInput("`at` must be a time in epoch seconds") from None
     state = await run_in_threadpool(_state_at, events, at)
     moment = max(at, state.created_at)
     html = services(request).views.snapshot(state, moment, None)
@@ -111,20 +84,14 @@ def _attachment(sid: str, events: Sequence[e.Event], suffix: str) -> dict[str, s
 
 
 async def export_csv(request: Request) -> Response:
-    found = await _log(request)
-    if isinstance(found, Response):
-        return found
-    sid, events = found
+    sid, events = await _log(request)
     headers = await run_in_threadpool(_attachment, sid, events, "csv")
     text = await run_in_threadpool(to_csv, events)
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 async def export_json(request: Request) -> Response:
-    found = await _log(request)
-    if isinstance(found, Response):
-        return found
-    sid, events = found
+    sid, events = await _log(request)
     records = await services(request).rooms.session_records(sid)
     headers = await run_in_threadpool(_attachment, sid, events, "json")
     text = await run_in_threadpool(to_json, sid, records)
@@ -133,10 +100,7 @@ async def export_json(request: Request) -> Response:
 
 async def summary(request: Request) -> Response:
     """The printable per-participant summary for the clinic's records."""
-    found = await _log(request)
-    if isinstance(found, Response):
-        return found
-    _, events = found
+    _, events = await _log(request)
     context = await run_in_threadpool(_summary_context, events)
     return await page_off_loop(request, "summary.html", **context, **HELPERS)
 
@@ -151,10 +115,7 @@ def _summary_context(events: Sequence[e.Event]) -> dict[str, Any]:
 
 
 async def purge_page(request: Request) -> Response:
-    found = await _log(request)
-    if isinstance(found, Response):
-        return found
-    _, events = found
+    _, events = await _log(request)
     return await _purge_form(request, events, "")
 
 
@@ -167,15 +128,8 @@ async def _purge_form(request: Request, events: Sequence[e.Event], error: str) -
 
 
 async def purge(request: Request) -> Response:
-    who = facilitator(request)
-    if who is None:
-        return login_redirect(request)
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return error_page(request, 403, "Refused", "This form must be sent from roomlive itself.")
-    found = await _log(request)
-    if isinstance(found, Response):
-        return found
-    sid, events = found
+    who = signed_in(request).name
+    sid, events = await _log(request)
     try:
         form = await read_form(request)
     except BadInput as error:
@@ -192,19 +146,13 @@ async def purge(request: Request) -> Response:
 
 
 async def import_page(request: Request) -> Response:
-    if facilitator(request) is None:
-        return login_redirect(request)
     return page(request, "import.html")
 
 
 async def import_export(request: Request) -> Response:
     """A JSON export in the body; answers 201 {"sid", "review"}, 200 with "already": true if
     this file was imported before, or {"error"}."""
-    who = facilitator(request)
-    if who is None:
-        return JSONResponse({"error": "join first: facilitator cookie missing or expired"}, 401)
-    if auth.cross_site_browser_request(request.headers, secure(request)):
-        return JSONResponse({"error": "refused: this did not come from a roomlive page"}, 403)
+    who = signed_in(request).name
     body = bytearray()
     async for chunk in request.stream():
         body += chunk

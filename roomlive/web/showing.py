@@ -11,19 +11,23 @@ from starlette.responses import Response
 
 from ..store import NotRecorded
 from .common import error_page, services
+from .refusals import ANSWERED
 
 UNSHOWABLE = 500
+
+# Failures that have their own handlers (refusals.py, failures.py, Starlette's).
+PASSED_ON: tuple[type[Exception], ...] = (HTTPException, NotRecorded, *ANSWERED)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def guarded(endpoint: Endpoint) -> Endpoint:
+def showable(endpoint: Endpoint) -> Endpoint:
     """A session page that answers "cannot be shown: <reason>" if rendering its state fails."""
 
-    async def guarded_endpoint(request: Request) -> Response:
+    async def shown_or_explained(request: Request) -> Response:
         try:
             return await endpoint(request)
-        except (HTTPException, NotRecorded):
+        except PASSED_ON:
             raise  # their own handlers answer these
         except Exception as error:  # this session's state; other sessions are not touched
             sid = str(request.path_params.get("sid", ""))
@@ -32,4 +36,4 @@ def guarded(endpoint: Endpoint) -> Endpoint:
             message = f"This session cannot be shown: {reason}."
             return error_page(request, UNSHOWABLE, "Cannot be shown", message)
 
-    return guarded_endpoint
+    return shown_or_explained
