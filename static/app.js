@@ -338,13 +338,10 @@
       if (isNaN(since)) return;
       el.textContent = el.dataset.format === "mmss" ? mmss(now - since) : Math.floor((now - since) / 60) + " min";
     });
-    // Overdue counts from the last check, or from the journey's start for someone never checked.
-    var started = topbar ? parseFloat(topbar.dataset.startedAt) : NaN;
-    document.querySelectorAll(".tile[data-overdue-after]").forEach(function (tile) {
-      var checked = parseFloat(tile.dataset.checkedAt);
-      if (isNaN(checked)) checked = started;
-      var overdue = !isNaN(checked) && now - checked > parseFloat(tile.dataset.overdueAfter);
-      tile.classList.toggle("overdue", overdue);
+    // When a tile is overdue is the server's rule (roomlive/timing.py); it renders the instant.
+    document.querySelectorAll(".tile[data-overdue-at]").forEach(function (tile) {
+      var overdueAt = parseFloat(tile.dataset.overdueAt);
+      tile.classList.toggle("overdue", !isNaN(overdueAt) && now > overdueAt);
     });
   }
 
