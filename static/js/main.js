@@ -90,4 +90,6 @@ document.addEventListener("click", (evt) => {
 });
 
 // For the browser tests: read and move the clock as the page does.
-if (clock) window.roomlive = { serverNow: clock.serverNow, tick: clock.tick, syncClock: clock.sync };
+if (clock) {
+  window.roomlive = { serverNow: clock.serverNow, tick: clock.tick, syncClock: clock.sync };
+}
