@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from .model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
 from .presence import Attendance
-from .timing import likely_phase, local_time, overdue, vitals_due
+from .timing import likely_phase, local_time, overdue, overdue_at, vitals_due
 
 MIN_RADIUS_PERCENT = 25.0
 MAX_RADIUS_PERCENT = 48.0
@@ -130,6 +130,7 @@ class Views:
             qr_svg=qr_svg,
             vitals_due=vitals_due,
             overdue=overdue,
+            overdue_at=overdue_at,
             likely_phase=likely_phase,
             local_time=local_time,
         )

@@ -35,10 +35,17 @@ def likely_phase(session: Session, participant: Participant, now: float) -> Phas
     return session.phases[-1]
 
 
-def overdue(session: Session, participant: Participant, now: float) -> bool:
-    """Not checked for longer than the interval, counted from the journey's start if never."""
+def overdue_at(session: Session, participant: Participant) -> float | None:
+    """The instant after which a participant is overdue: one check-in interval after their last
+    check, or after the journey's start if never checked (None before it starts)."""
     since = participant.checked_at or session.clock.started_at
-    return since is not None and now - since > session.checkin_minutes * 60
+    return None if since is None else since + session.checkin_minutes * 60
+
+
+def overdue(session: Session, participant: Participant, now: float) -> bool:
+    """Not checked for longer than the interval (tablets compare their clock to `overdue_at`)."""
+    due = overdue_at(session, participant)
+    return due is not None and now > due
 
 
 def vitals_due(session: Session, participant: Participant, now: float) -> str | None:

@@ -23,7 +23,7 @@ from tests.server import JOIN_CODE, Server
 
 DISK_BYTES = 4 * 1024 * 1024
 FILL_CHUNK = b"\0" * (64 * 1024)
-STICKY_CHECK_MS = 6_000  # longer than a toast stays (TOAST_MS in app.js)
+STICKY_CHECK_MS = 6_000  # longer than a toast stays (TOAST_MS in static/js/toast.js)
 UNAVAILABLE = 503
 
 

@@ -56,7 +56,7 @@ def test_the_app_and_each_button_page_have_their_own_manifest(http: httpx.Client
 
 def test_text_is_compressed_for_browsers_that_ask(http: httpx.Client) -> None:
     token = first_token(http)
-    for path in (f"/p/{token}", "/static/app.js", "/static/vendor/htmx-4.0.1.min.js"):
+    for path in (f"/p/{token}", "/static/js/connection.js", "/static/vendor/htmx-4.0.1.min.js"):
         raw = httpx.get(f"{http.base_url}{path}", headers={"accept-encoding": "identity"})
         packed = httpx.get(f"{http.base_url}{path}", headers=GZIP)
         assert packed.headers["content-encoding"] == "gzip", path
