@@ -537,6 +537,9 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
             return [Region.TOPBAR, Region.TOOLS, *map(Region.tile, session.participants)]
         case e.AutoAdvanceSet():
             return [Region.TOPBAR, Region.TOOLS]
+        case e.ClockStarted():
+            # A tile never checked becomes due from the start: it carries that instant.
+            return [Region.TOPBAR, *map(Region.tile, session.participants)]
         case e.ButtonTested(pid=pid):
             return [Region.tile(pid), Region.TOOLS]
         case e.TokenReissued(pid=pid):

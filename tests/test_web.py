@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -295,3 +296,26 @@ async def test_an_ended_session_is_read_only_and_its_links_stop(room: Room, serv
     home = (await sam.get("/")).text
     assert "<h2>Past</h2>" in home and f'href="/s/{sid}/review"' in home
     assert 'data-ended="true"' in (await sam.get(f"/s/{sid}")).text
+
+
+CLOCK_SLACK_SECONDS = 5.0  # the start's moment as the test saw it and as the server logged it
+
+
+async def test_starting_the_clock_gives_every_tile_the_instant_it_becomes_overdue(
+    room: Room,
+) -> None:
+    """A tablet offline when a tile falls due still turns it amber by itself: each tile
+    carries its deadline from the start, which only the server computes."""
+    sam = await room.facilitator("Sam")
+    session = await room.demo_session(sam)
+    sid = session["sid"]
+    tablet = await room.tablet(sam, sid)
+    snapshot = await tablet.receive()
+    assert snapshot.count('data-overdue-at=""') == len(session["participants"])  # not started
+
+    started = time.time()
+    assert (await room.command(sam, sid, action="start")).status_code == 204
+    pushed = await tablet.receive_until('id="topbar"')  # the start itself, not a later tick
+    (deadline,) = set(re.findall(r'data-overdue-at="([^"]*)"', pushed))  # every tile: one
+    (interval,) = set(re.findall(r'data-overdue-after="(\d+)"', pushed))
+    assert abs(float(deadline) - float(interval) - started) < CLOCK_SLACK_SECONDS
