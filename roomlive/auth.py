@@ -17,7 +17,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import Headers
 
 from .rules import MAX_SENDER_NAME, clean_name
@@ -26,6 +28,7 @@ SECRET_FILE = "secret.key"
 JOIN_CODE_FILE = "join-code.txt"
 COOKIE_NAME = "roomlive_facilitator"
 COOKIE_MAX_AGE_SECONDS = 24 * 3600
+COOKIE_SALT = "roomlive.facilitator"
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
 MAX_FACILITATOR_NAME = MAX_SENDER_NAME
@@ -70,21 +73,25 @@ class Signin:
     tablet: str
 
 
+def _cookie_serializer(secret: bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=COOKIE_SALT)
+
+
 def sign_cookie(secret: bytes, name: str, now: float, tablet: str) -> str:
-    data = {"n": name, "t": int(now), "d": tablet}
-    payload = _b64(json.dumps(data, separators=(",", ":")).encode())
-    return f"{payload}.{_mac(secret, payload)}"
+    # The issue time is the server's own clock (SteadyClock), not itsdangerous' `time.time()`:
+    # so the timed serializer's age check, which refuses a cookie from "the future", is not used.
+    return _cookie_serializer(secret).dumps({"n": name, "t": int(now), "d": tablet})
 
 
 def verify_cookie(secret: bytes, cookie: str | None, now: float) -> Signin | None:
     """Who signed in, if the cookie is ours and fresh, else None."""
-    if not cookie or cookie.count(".") != 1:
-        return None
-    payload, mac = cookie.split(".")
-    if not hmac.compare_digest(_mac(secret, payload), mac):
+    if not cookie:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data = _cookie_serializer(secret).loads(cookie)
+    except BadSignature:
+        data = _hand_signed(secret, cookie)
+    try:
         name, issued = str(data["n"]), float(data["t"])
         tablet = str(data.get("d") or f"named-{name}")  # cookies from before tablets had ids
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -172,9 +179,14 @@ def _normalise_code(code: str) -> bytes:
     return "".join(ch for ch in code.upper() if ch.isalnum()).encode()
 
 
-def _mac(secret: bytes, payload: str) -> str:
-    return _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _hand_signed(secret: bytes, cookie: str) -> Any:
+    """A cookie signed before roomlive used itsdangerous (HMAC-SHA256 of base64 JSON): tablets
+    joined before an upgrade stay signed in until it expires. Delete after 2026-12-31."""
+    payload, _, mac = cookie.partition(".")
+    raw = base64.urlsafe_b64encode(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(raw.decode().rstrip("="), mac):
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:
+        return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -38,10 +40,25 @@ def test_a_cookie_verifies_only_unaltered_and_fresh() -> None:
     assert auth.verify_cookie(SECRET, "no-dot", 1060) is None
 
 
+def hand_signed(payload_json: bytes, secret: bytes = SECRET) -> str:
+    """A cookie as roomlive signed it before itsdangerous: base64 JSON and its HMAC-SHA256."""
+    payload = base64.urlsafe_b64encode(payload_json).decode().rstrip("=")
+    mac = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
 def test_a_cookie_from_before_tablet_ids_still_signs_in() -> None:
-    payload = base64.urlsafe_b64encode(b'{"n":"Sam","t":1000}').decode().rstrip("=")
-    cookie = f"{payload}.{auth._mac(SECRET, payload)}"
+    cookie = hand_signed(b'{"n":"Sam","t":1000}')
     assert auth.verify_cookie(SECRET, cookie, 1060) == auth.Signin("Sam", "named-Sam")
+
+
+def test_a_cookie_signed_by_hand_before_the_upgrade_still_signs_in_until_it_expires() -> None:
+    cookie = hand_signed(b'{"n":"Sam","t":1000,"d":"t1"}')
+    assert auth.verify_cookie(SECRET, cookie, 1060) == auth.Signin("Sam", "t1")
+    assert auth.verify_cookie(SECRET, cookie, 1000 + auth.COOKIE_MAX_AGE_SECONDS + 1) is None
+    assert auth.verify_cookie(b"x" * 32, cookie, 1060) is None
+    assert auth.verify_cookie(SECRET, hand_signed(b'{"n":"Sam"}'), 1060) is None
+    assert auth.verify_cookie(SECRET, hand_signed(b"not json"), 1060) is None
 
 
 def test_facilitator_names_are_tidied_or_refused() -> None:
