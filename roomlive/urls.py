@@ -7,9 +7,13 @@ to the app's routes when the templates are set up, not looked up per request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, NoMatchFound
+
+# A session's URLs (a few dozen, one per mat for its button link) for every live session.
+URLS_KEPT = 4096
 
 
 class RouteUrls:
@@ -17,14 +21,19 @@ class RouteUrls:
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         # By name, first one wins as in `Router.url_path_for`, whose scan of every route (each
-        # miss an exception) cost ~40 µs a URL: a mat's sheet has twenty.
+        # miss an exception) costs ~40 µs a URL; and kept, as even one route's costs ~6 µs and a
+        # snapshot has dozens.
         self._by_name: dict[str, BaseRoute] = {}
         for route in routes:
             name = getattr(route, "name", None)
             if isinstance(name, str):
                 self._by_name.setdefault(name, route)
+        self._path = functools.lru_cache(maxsize=URLS_KEPT)(self._route_path)
 
     def __call__(self, name: str, /, **params: str) -> str:
+        return self._path(name, **params)
+
+    def _route_path(self, name: str, /, **params: str) -> str:
         route = self._by_name.get(name)
         if route is None:
             raise NoMatchFound(name, params)
