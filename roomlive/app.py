@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> Starlette:
         store = await EventStore.open(settings.db_path)
         try:
             hub = Hub()
-            views = Views(TEMPLATES_DIR)
+            views = Views(TEMPLATES_DIR, app.routes)  # `url` in pushed fragments: these routes
             clock = SteadyClock(wall=lambda: time.time() + settings.test_wall_offset)
             rooms = Rooms(store, hub, views, clock, settings.button_offline_after)
             count = await rooms.load()

@@ -5,9 +5,8 @@ from __future__ import annotations
 from . import commands as c
 from . import events as e
 from .model import CHECK_STATUSES, DoseKind, Session
-from .rules import DomainError, find_participant, require_range
+from .rules import MAX_NOTE, DomainError, find_participant, require_range
 
-MAX_NOTE = 200
 MAX_FLAGS = 16
 MAX_FLAG_NAME = 20
 MAX_CHECKIN_MINUTES = 120

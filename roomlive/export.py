@@ -26,8 +26,8 @@ from . import events as e
 from .admissible import admissible
 from .apply import apply
 from .model import Session
-from .review import local
 from .rules import DomainError
+from .timing import hmmss, local_or_utc
 
 SCHEMA = "roomlive-events"
 VERSION = 1
@@ -64,9 +64,9 @@ def rows(events: Sequence[e.Event]) -> list[Row]:
     state: Session | None = None
     for ev in events:
         state = apply(state, ev)
-        when = local(ev.at, state.timezone).strftime("%Y-%m-%d %H:%M:%S")
+        when = local_or_utc(ev.at, state.timezone).strftime("%Y-%m-%d %H:%M:%S")
         started = state.clock.started_at is not None
-        journey = _hms(state.clock.elapsed(ev.at)) if started else ""
+        journey = hmmss(state.clock.elapsed(ev.at)) if started else ""
         pid = getattr(ev, "pid", "")
         if isinstance(ev, e.RequestEvent) and ev.rid in state.requests:
             pid = state.requests[ev.rid].pid
@@ -127,11 +127,6 @@ def _plain(value: Any) -> str:
     if isinstance(value, dict):
         return " ".join(_plain(v) for v in value.values() if v not in ("", None))
     return str(value)
-
-
-def _hms(seconds: float) -> str:
-    total = max(0, int(seconds))
-    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
 
 
 def safe_cell(value: str) -> str:

@@ -11,6 +11,7 @@ from . import commands as c
 from .commandkeys import CommandKey
 from .commands import Command, CreateSession
 from .decide import MAX_MAT
+from .journey import MAX_PRESET_NAME
 from .model import CHECK_STATUSES, DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
 from .presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
 from .rules import ID_PATTERN
@@ -25,7 +26,8 @@ PARTICIPANT_LINE = re.compile(r"^\s*(\d{1,3})\s*[.,:;)\-\u2013]?\s*(.+?)\s*$")
 FACILITATOR_KINDS = (RequestKind.WATCH, RequestKind.BACKUP)
 NUMBER = re.compile(r"[0-9]{1,5}")  # ASCII digits only: "²".isdigit() is true
 MAX_PLAN_ROWS = 16
-MAX_PRESET_NAME = 40
+MAX_FLAGS_TEXT = 400  # the flags, comma-separated, as the settings form sends them
+MAX_PARTICIPANTS_TEXT = 4000  # the new-session form's lines, one per participant
 
 
 class BadInput(Exception):
@@ -111,7 +113,9 @@ FACILITATOR_PARSERS: dict[str, Parser] = {
             spo2_min=_number(form, "spo2_min"),
         ),
     ),
-    "flags": lambda form, by: c.SetFlags(by=by, flags=parse_flags(_field(form, "flags", 400))),
+    "flags": lambda form, by: c.SetFlags(
+        by=by, flags=parse_flags(_field(form, "flags", MAX_FLAGS_TEXT))
+    ),
     "interval": lambda form, by: c.SetCheckinInterval(by=by, minutes=_number(form, "minutes")),
     "raise": lambda form, by: c.RaiseAssist(
         by=by,
@@ -179,7 +183,9 @@ def new_session_command(
         sid=new_id(),
         name=name,
         room=room,
-        participants=parse_participants(_field(form, "participants", max_length=4000)),
+        participants=parse_participants(
+            _field(form, "participants", max_length=MAX_PARTICIPANTS_TEXT)
+        ),
         phases=presets[preset],
         flags=DEFAULT_FLAGS,
         checkin_minutes=CHECKIN_MINUTES,

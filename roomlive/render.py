@@ -16,10 +16,14 @@ from typing import Any, ClassVar, Literal
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+from starlette.routing import BaseRoute
 
+from .bounds import FORM_LIMITS
 from .model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
+from .partials import Partials
 from .presence import Attendance
-from .timing import likely_phase, local_time, overdue, overdue_at, vitals_due
+from .timing import hmmss, likely_phase, local_time, overdue, overdue_at, vitals_due
+from .urls import RouteUrls, app_routes
 
 MIN_RADIUS_PERCENT = 25.0
 MAX_RADIUS_PERCENT = 48.0
@@ -52,11 +56,6 @@ Region.TOOLS = Region("tools")
 def mmss(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def hmmss(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def minutes_ago(now: float, then: float | None) -> str:
@@ -108,7 +107,9 @@ def qr_svg(url: str) -> Markup:
 
 
 class Views:
-    def __init__(self, templates: Path) -> None:
+    def __init__(self, templates: Path, routes: Sequence[BaseRoute] | None = None) -> None:
+        """`routes` build the templates' URLs: the app's own; by default the same ones, made
+        for Views set up outside the app (tests, tools)."""
         self.env = Environment(
             loader=FileSystemLoader(templates),
             autoescape=True,
@@ -133,14 +134,10 @@ class Views:
             overdue_at=overdue_at,
             likely_phase=likely_phase,
             local_time=local_time,
+            url=RouteUrls(app_routes() if routes is None else routes),
+            limits=FORM_LIMITS,
         )
-        self._regions: Any = None
-
-    @property
-    def regions(self) -> Any:
-        if self._regions is None:
-            self._regions = self.env.get_template("_regions.html").module
-        return self._regions
+        self.partials = Partials(self.env)
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
@@ -165,27 +162,34 @@ class Views:
 
     def sheet(self, session: Session, pid: str, now: float) -> str:
         """A mat's action sheet: fetched when a tablet opens it, not pushed with every tile."""
-        return str(self.regions.sheet(session, session.participants[pid], now))
+        return self.partials.sheet(session=session, participant=session.participants[pid], now=now)
 
     def participant_status(self, session: Session, pid: str) -> str:
-        return str(self.regions.assist_status(session, session.participants[pid], True))
+        participant = session.participants[pid]
+        return self.partials.assist_status(session=session, participant=participant, oob=True)
 
     def participant_not_sent(self) -> str:
         """The phone's answer when its press could not be recorded."""
-        return str(self.regions.assist_not_sent())
+        return self.partials.assist_not_sent()
 
     def _region(
         self, session: Session, region: Region, now: float, presence: Attendance | None
     ) -> str:
-        macros = self.regions
+        partials = self.partials
         if region.kind == "topbar":
-            return str(macros.topbar(session, now, True))
+            return partials.topbar(session=session, now=now, oob=True)
         if region.kind == "requests":
-            return str(macros.requests(session, now, True))
+            return partials.requests(session=session, now=now, oob=True)
         if region.kind == "tools":
-            return str(macros.tools(session, presence, True))
+            return partials.tools(session=session, presence=presence, oob=True)
         ordered = session.by_mat()
         participant = session.participants[region.key]
-        index = ordered.index(participant)
-        online = presence.buttons if presence is not None else None
-        return str(macros.tile(session, participant, index, len(ordered), now, online, True))
+        return partials.tile(
+            session=session,
+            participant=participant,
+            index=ordered.index(participant),
+            count=len(ordered),
+            now=now,
+            online=presence.buttons if presence is not None else None,
+            oob=True,
+        )

@@ -9,17 +9,15 @@ the clock's start to the session's end, against the check-in interval in force a
 
 from __future__ import annotations
 
-import functools
 import itertools
 import statistics
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from . import events as e
 from .apply import fold
 from .model import RequestKind, Session
+from .timing import hmmss, local_or_utc
 
 
 @dataclass(frozen=True)
@@ -213,29 +211,11 @@ def checkin_times(
 
 
 def duration(seconds: float | None) -> str:
-    """m:ss, or h:mm:ss from an hour; an en dash for none."""
+    """m:ss, or h:mm:ss from an hour, to the nearest second; an en dash for none."""
     if seconds is None:
         return "–"
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    if hours:
-        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{rest // 60}:{rest % 60:02d}"
-
-
-@functools.cache
-def zone(name: str) -> zoneinfo.ZoneInfo | None:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def local(at: float, timezone: str) -> datetime:
-    """The moment in the session's own time zone (UTC if the zone is unknown here)."""
-    found = zone(timezone)
-    return datetime.fromtimestamp(at, found if found is not None else UTC)
+    return hmmss(round(seconds), hours_if_any=True)
 
 
 def clock_time(at: float, timezone: str) -> str:
-    return local(at, timezone).strftime("%H:%M:%S")
+    return local_or_utc(at, timezone).strftime("%H:%M:%S")

@@ -9,6 +9,7 @@ from .model import AssistRequest, Participant, Session
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 MAX_SENDER_NAME = 40
+MAX_NOTE = 200  # a note on a participant, or on a resolved request
 
 
 class DomainError(Exception):

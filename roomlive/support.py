@@ -5,10 +5,17 @@ from __future__ import annotations
 from . import commands as c
 from . import events as e
 from .model import OUTCOMES, AssistRequest, Level, RequestKind, RequestState, Session
-from .rules import DomainError, find_participant, find_request, require_id, require_range
+from .rules import (
+    MAX_NOTE,
+    DomainError,
+    find_participant,
+    find_request,
+    require_id,
+    require_range,
+)
 
 BUTTON = "participant"
-MAX_NOTE = 200
+MIN_LADDER_SECONDS = 1
 MAX_LADDER_SECONDS = 3600
 
 SupportCommand = (
@@ -113,7 +120,9 @@ def ladder_steps(state: Session, now: float) -> list[e.Event]:
 
 def _ladder(command: c.SetLadder, now: float) -> e.LadderChanged:
     for seconds in (command.realert_seconds, command.escalate_seconds, command.stale_seconds):
-        require_range(seconds, 1, MAX_LADDER_SECONDS, "each ladder time in seconds")
+        require_range(
+            seconds, MIN_LADDER_SECONDS, MAX_LADDER_SECONDS, "each ladder time in seconds"
+        )
     if command.escalate_seconds <= command.realert_seconds:
         raise DomainError("escalation must come after the re-alert")
     return e.LadderChanged(

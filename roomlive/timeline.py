@@ -17,8 +17,9 @@ from . import events as e
 from . import lanes
 from .apply import apply
 from .model import Session
-from .review import clock_time, duration, figures, local
+from .review import clock_time, duration, figures
 from .shapes import LABEL_W, PLOT_LEFT, PLOT_RIGHT, WIDTH, Lane, Mark, Span, Tick, X, fit
+from .timing import local_or_utc
 
 BAND_TOP = 22.0  # above: the time axis labels
 BAND_HEAD = 34.0  # the phase names and music labels
@@ -140,12 +141,12 @@ def _states(events: Iterable[e.Event]) -> Iterable[tuple[e.Event, Session]]:
 def _ticks(start: float, end: float, tz: str, x: X) -> tuple[Tick, ...]:
     minutes = (end - start) / 60
     step = next((s for s in TICK_STEPS if minutes / s <= MAX_TICKS), TICK_STEPS[-1]) * 60
-    offset = local(start, tz).utcoffset()
+    offset = local_or_utc(start, tz).utcoffset()
     shift = offset.total_seconds() if offset is not None else 0.0
     first = math.ceil((start + shift) / step) * step - shift
     count = int((end - first) // step) + 1
     ats = [first + i * step for i in range(count)]
-    return tuple(Tick(x(at), local(at, tz).strftime("%H:%M")) for at in ats)
+    return tuple(Tick(x(at), local_or_utc(at, tz).strftime("%H:%M")) for at in ats)
 
 
 def _bands(

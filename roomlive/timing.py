@@ -16,10 +16,19 @@ from .model import Participant, Phase, Session
 DOSING_WORD = "dos"  # the phase whose start a participant's own journey is counted from
 VITALS_AFTER_DOSE_MINUTES = 40
 VITALS_WINDOW_BEFORE_MINUTES = 10  # a reading this long before the 40-minute mark counts
+ZONES_KEPT = 32
 
 
 def minutes_between(start: float, end: float) -> int:
     return max(0, int((end - start) // 60))
+
+
+def hmmss(seconds: float, *, hours_if_any: bool = False) -> str:
+    """Whole seconds (cut, never negative) as h:mm:ss, or m:ss under an hour if `hours_if_any`."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    if hours_if_any and not hours:
+        return f"{rest // 60}:{rest % 60:02d}"
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 def likely_phase(session: Session, participant: Participant, now: float) -> Phase | None:
@@ -65,13 +74,29 @@ def vitals_due(session: Session, participant: Participant, now: float) -> str | 
     return None
 
 
-@functools.cache
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(name)
+# Bounded: names typed into the new-session form are looked up here too, unknown ones included.
+@functools.lru_cache(maxsize=ZONES_KEPT)
+def zone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The named time zone, or None where this machine's zone data lacks it (a log moved here)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def local_datetime(epoch: float, timezone: str) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).astimezone(_zone(timezone))
+    """The moment in the session's zone; ZoneInfoNotFoundError if this machine lacks the zone."""
+    found = zone(timezone)
+    if found is None:
+        raise zoneinfo.ZoneInfoNotFoundError(f"No time zone found with key {timezone}")
+    return datetime.fromtimestamp(epoch, found)
+
+
+def local_or_utc(epoch: float, timezone: str) -> datetime:
+    """The moment in the session's zone, or in UTC where this machine lacks the zone: a record
+    stays readable."""
+    found = zone(timezone)
+    return datetime.fromtimestamp(epoch, found if found is not None else UTC)
 
 
 def local_time(epoch: float | None, timezone: str) -> str:
@@ -87,8 +112,4 @@ def local_stamp(epoch: float, timezone: str) -> str:
 
 
 def is_time_zone(name: str) -> bool:
-    try:
-        _zone(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return zone(name) is not None

@@ -38,6 +38,8 @@ EXEMPT = {
 }
 SAFE_METHODS_ALSO_SERVED = {"HEAD"}  # Starlette adds HEAD to every GET route
 JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}")
+URL_CALL = re.compile(r"\{\{\s*url\('(\w+)'.*?\}\}")  # {{ url('name', param=...) }}
+PATH_PARAMETER = re.compile(r"\{\w+\}")
 FORM_TAG = re.compile(r"<form\b[^>]*>", re.DOTALL)
 FORM_ACTION = re.compile(r'\saction="([^"]+)"')
 FORM_METHOD = re.compile(r'\smethod="([a-z]+)"', re.IGNORECASE)
@@ -78,19 +80,26 @@ def reached(visits: set[Visit]) -> set[str]:
     return found
 
 
+def named_path(name: str) -> str:
+    """The path of the route with this name, each parameter as "x"; the name if none has it."""
+    for route in app_routes():
+        if getattr(route, "name", None) == name:
+            return PATH_PARAMETER.sub("x", getattr(route, "path", name))
+    return name
+
+
 def template_requests() -> list[tuple[str, str, str]]:
     """(template, method, path) of every request a template's controls make; {{ }} as "x"."""
     found = []
-    for template in sorted(TEMPLATES.glob("*.html")):
-        text = template.read_text()
+    for template in sorted(TEMPLATES.glob("**/*.html")):
+        name = str(template.relative_to(TEMPLATES))
+        text = URL_CALL.sub(lambda call: named_path(call.group(1)), template.read_text())
         for attribute, url in HX_REQUEST.findall(text):
-            found.append((template.name, HX_METHODS[attribute], url))
+            found.append((name, HX_METHODS[attribute], url))
         for tag in FORM_TAG.findall(text):
             action, method = FORM_ACTION.search(tag), FORM_METHOD.search(tag)
             if action:
-                found.append(
-                    (template.name, method.group(1).upper() if method else "GET", action.group(1))
-                )
+                found.append((name, method.group(1).upper() if method else "GET", action.group(1)))
     return [(name, method, JINJA_EXPRESSION.sub("x", url)) for name, method, url in found]
 
 

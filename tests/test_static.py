@@ -21,7 +21,7 @@ def test_vendored_files_match_the_hashes_in_their_note() -> None:
 
 def test_pages_and_styles_load_nothing_from_another_host() -> None:
     for path in [
-        *PROJECT.glob("templates/*.html"),
+        *PROJECT.glob("templates/**/*.html"),
         *PROJECT.glob("static/*.css"),
         *PROJECT.glob("static/*.js"),
         *PROJECT.glob("static/js/*.js"),
@@ -32,7 +32,7 @@ def test_pages_and_styles_load_nothing_from_another_host() -> None:
 
 
 def test_no_page_has_an_inline_script() -> None:
-    for path in PROJECT.glob("templates/*.html"):
+    for path in PROJECT.glob("templates/**/*.html"):
         for tag in re.findall(r"<script[^>]*>", path.read_text()):
             assert "src=" in tag, f"{path.name}: inline script {tag}"
 

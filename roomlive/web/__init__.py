@@ -48,48 +48,81 @@ async def health(request: Request) -> Response:
 
 
 def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
-    testing = [Route("/_test/clock", advance_clock, methods=["POST"])] if test_clock else []
+    """Every endpoint, each by name: templates write a URL as `url(name, **params)`."""
+    testing = (
+        [Route("/_test/clock", advance_clock, methods=["POST"], name="test_clock")]
+        if test_clock
+        else []
+    )
     return [
         *testing,
-        Route("/", facilitators(f.home)),
-        Route("/favicon.ico", homescreen.favicon(Path(static_dir))),
-        Route("/manifest.webmanifest", homescreen.facilitator_manifest),
-        Route("/join", f.join_page, methods=["GET"]),
-        Route("/join", from_our_pages(f.join), methods=["POST"]),
-        Route("/healthz", health),
-        Route("/api/sessions", json_api(facilitators(f.sessions_api))),
-        Route("/sessions/new", facilitators(f.new_session_page)),
-        Route("/sessions", facilitators(from_our_pages(f.create_session)), methods=["POST"]),
-        Route("/s/{sid}", facilitators(showable(f.dashboard))),
-        Route("/s/{sid}/cards", facilitators(showable(f.cards))),
-        Route("/s/{sid}/review", facilitators(showable(r.review))),
-        Route("/s/{sid}/replay", facilitators(showable(r.replay))),
-        Route("/s/{sid}/export.csv", facilitators(showable(r.export_csv))),
-        Route("/s/{sid}/export.json", facilitators(showable(r.export_json))),
-        Route("/s/{sid}/summary", facilitators(showable(r.summary))),
-        Route("/s/{sid}/purge", facilitators(showable(r.purge_page)), methods=["GET"]),
-        Route("/s/{sid}/purge", facilitators(from_our_pages(r.purge)), methods=["POST"]),
-        Route("/import", facilitators(r.import_page), methods=["GET"]),
-        Route("/import", json_api(facilitators(from_our_pages(r.import_export))), methods=["POST"]),
+        Route("/", facilitators(f.home), name="home"),
+        Route("/favicon.ico", homescreen.favicon(Path(static_dir)), name="favicon"),
+        Route("/manifest.webmanifest", homescreen.facilitator_manifest, name="manifest"),
+        Route("/join", f.join_page, methods=["GET"], name="join"),
+        Route("/join", from_our_pages(f.join), methods=["POST"], name="sign_in"),
+        Route("/healthz", health, name="health"),
+        Route("/api/sessions", json_api(facilitators(f.sessions_api)), name="sessions_api"),
+        Route("/sessions/new", facilitators(f.new_session_page), name="new_session"),
+        Route(
+            "/sessions",
+            facilitators(from_our_pages(f.create_session)),
+            methods=["POST"],
+            name="create_session",
+        ),
+        Route("/s/{sid}", facilitators(showable(f.dashboard)), name="dashboard"),
+        Route("/s/{sid}/cards", facilitators(showable(f.cards)), name="cards"),
+        Route("/s/{sid}/review", facilitators(showable(r.review)), name="review"),
+        Route("/s/{sid}/replay", facilitators(showable(r.replay)), name="replay"),
+        Route("/s/{sid}/export.csv", facilitators(showable(r.export_csv)), name="export_csv"),
+        Route("/s/{sid}/export.json", facilitators(showable(r.export_json)), name="export_json"),
+        Route("/s/{sid}/summary", facilitators(showable(r.summary)), name="summary"),
+        Route(
+            "/s/{sid}/purge", facilitators(showable(r.purge_page)), methods=["GET"], name="purge"
+        ),
+        Route(
+            "/s/{sid}/purge",
+            facilitators(from_our_pages(r.purge)),
+            methods=["POST"],
+            name="purge_session",
+        ),
+        Route("/import", facilitators(r.import_page), methods=["GET"], name="import"),
+        Route(
+            "/import",
+            json_api(facilitators(from_our_pages(r.import_export))),
+            methods=["POST"],
+            name="import_session",
+        ),
         Route(
             "/s/{sid}/commands",
             facilitators(from_our_pages(f.facilitator_commands)),
             methods=["POST"],
+            name="commands",
         ),
         Route(
             "/s/{sid}/devices/{device}/find",
             facilitators(from_our_pages(f.find_tablet)),
             methods=["POST"],
+            name="find_tablet",
         ),
-        Route("/s/{sid}/settings", facilitators(showable(f.settings_page))),
-        Route("/s/{sid}/mats/{pid}/sheet", facilitators(showable(f.mat_sheet))),
-        Route("/time", time_now),
-        WebSocketRoute("/s/{sid}/ws", f.facilitator_socket),
-        Route("/p/{token}", p.participant_page),
-        Route("/p/{token}/manifest.webmanifest", homescreen.participant_manifest),
-        Route("/p/{token}/assist", from_our_pages(p.press), methods=["POST"]),
-        Route("/p/{token}/cancel", from_our_pages(p.cancel), methods=["POST"]),
-        WebSocketRoute("/p/{token}/ws", p.participant_socket),
-        Route("/api/assist/{token}", json_api(p.hardware_press), methods=["POST"]),
+        Route("/s/{sid}/settings", facilitators(showable(f.settings_page)), name="settings"),
+        Route("/s/{sid}/mats/{pid}/sheet", facilitators(showable(f.mat_sheet)), name="mat_sheet"),
+        Route("/time", time_now, name="time"),
+        WebSocketRoute("/s/{sid}/ws", f.facilitator_socket, name="facilitator_socket"),
+        Route("/p/{token}", p.participant_page, name="participant"),
+        Route(
+            "/p/{token}/manifest.webmanifest",
+            homescreen.participant_manifest,
+            name="participant_manifest",
+        ),
+        Route("/p/{token}/assist", from_our_pages(p.press), methods=["POST"], name="press"),
+        Route("/p/{token}/cancel", from_our_pages(p.cancel), methods=["POST"], name="cancel"),
+        WebSocketRoute("/p/{token}/ws", p.participant_socket, name="participant_socket"),
+        Route(
+            "/api/assist/{token}",
+            json_api(p.hardware_press),
+            methods=["POST"],
+            name="hardware_press",
+        ),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]

@@ -22,15 +22,16 @@ from ..decide import DomainError
 from ..export import BadExport, Row, parse_export, rows, to_csv, to_json
 from ..inputs import BadInput
 from ..model import Session
-from ..review import clock_time, duration, figures, final_state, local
+from ..review import clock_time, duration, figures, final_state
 from ..timeline import layout
+from ..timing import local_or_utc
 from .common import page, page_off_loop, read_form, sentence, services
 from .guards import session_in_path, signed_in
 from .refusals import NoSuchSession
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 SAFE_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-HELPERS: dict[str, Any] = {"duration": duration, "clock_time": clock_time, "local": local}
+HELPERS: dict[str, Any] = {"duration": duration, "clock_time": clock_time, "local": local_or_utc}
 
 
 async def _log(request: Request) -> tuple[str, list[e.Event]]:
@@ -78,7 +79,7 @@ def _state_at(events: Sequence[e.Event], at: float) -> Session:
 
 def _attachment(sid: str, events: Sequence[e.Event], suffix: str) -> dict[str, str]:
     state = final_state(events)
-    day = local(state.created_at, state.timezone).strftime("%Y-%m-%d")
+    day = local_or_utc(state.created_at, state.timezone).strftime("%Y-%m-%d")
     name = f"roomlive-{day}-{sid}.{suffix}"
     return {"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"}
 
