@@ -32,7 +32,16 @@ def main(argv: list[str]) -> int:
         return subprocess.call([sys.executable, "-m", "pytest", *argv[1:]], cwd=PROJECT_DIR)
     from roomlive.cli import serve
 
-    return serve(argv)
+    return serve(with_project_data(argv))
+
+
+def with_project_data(argv: list[str]) -> list[str]:
+    """The log in this checkout's data/ folder unless --db says otherwise (a later flag wins);
+    the `roomlive` console script keeps it in ./data of wherever it is started."""
+    db = ["--db", str(PROJECT_DIR / "data" / "roomlive.db")]
+    if argv[:1] == ["restore"]:
+        return ["restore", *db, *argv[1:]]
+    return [*db, *argv]
 
 
 def _marker(spec: str) -> str:

@@ -43,10 +43,10 @@ def make_export(path: Path, count: int, seed: int = 12) -> int:
 
     Made with roomlive's own `to_json`; check-ins and notes only, which the rules accept at any
     time after creation, so the import's checks all pass."""
-    from roomlive import events as e
-    from roomlive.export import to_json
-    from roomlive.model import CHECK_STATUSES, ParticipantSpec
-    from roomlive.presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
+    from roomlive.core import events as e
+    from roomlive.core.model import CHECK_STATUSES, ParticipantSpec
+    from roomlive.core.presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
+    from roomlive.review.export import to_json
 
     rng = random.Random(seed)
     start = 1_767_600_000.0
@@ -217,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="roomlive-heavy-") as scratch_dir:
         scratch = Path(scratch_dir)
-        for part in ("roomlive", "templates", "static"):
-            shutil.copytree(args.roomlive_dir / part, scratch / "under-test" / part)
+        for part in ("roomlive", "templates", "static"):  # the last two: older checkouts
+            if (args.roomlive_dir / part).exists():
+                shutil.copytree(args.roomlive_dir / part, scratch / "under-test" / part)
         args.roomlive_dir = scratch / "under-test"
         path = scratch / "export.json"
         size = make_export(path, args.events)

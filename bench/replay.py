@@ -3,7 +3,7 @@
 `generate` writes a realistic log straight into a fresh event store: clinic days of 12-person
 sessions (a button test round, check-ins every 10-15 min, flags, phases, a pause, support
 requests that are asked again, re-alert and escalate while unclaimed, are claimed and resolved or
-cancelled), encoded with roomlive's own `events.encode` into the
+cancelled), encoded with roomlive's own `codec.encode` into the
 table `EventStore.open` creates. `measure` then times what the server does on start: open the
 store and `Rooms.load()` (read, decode and fold every event), in a fresh interpreter.
 
@@ -36,9 +36,9 @@ SESSIONS_PER_DAY = 5
 
 def session_events(rng: random.Random, sid: str, start: float) -> list[Any]:
     """One realistic session's events (unsorted; each has its `at`)."""
-    from roomlive import events as e
-    from roomlive.model import CHECK_STATUSES, ParticipantSpec
-    from roomlive.presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
+    from roomlive.core import events as e
+    from roomlive.core.model import CHECK_STATUSES, ParticipantSpec
+    from roomlive.core.presets import CHECKIN_MINUTES, DEFAULT_FLAGS, PRESETS
 
     phases = PRESETS["im-group"]
     people = tuple(
@@ -117,8 +117,8 @@ def session_events(rng: random.Random, sid: str, start: float) -> list[Any]:
 
 def generate(db: Path, count: int, seed: int = 7) -> int:
     """Write `count` events into a fresh event store at `db`; return how many sessions."""
-    from roomlive.events import encode
-    from roomlive.store import EventStore
+    from roomlive.core.codec import encode
+    from roomlive.live.store import EventStore
 
     async def create() -> None:
         await (await EventStore.open(db)).close()
@@ -156,8 +156,8 @@ def generate(db: Path, count: int, seed: int = 7) -> int:
 def chain(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     """Checksum the rows as the server does (a roomlive from before checksums has none)."""
     try:
-        from roomlive.integrity import GENESIS, chain_values
-        from roomlive.store import INSERT_CHAIN
+        from roomlive.live.integrity import GENESIS, chain_values
+        from roomlive.live.schema import INSERT_CHAIN
     except ImportError:
         return
     values = chain_values(GENESIS, rows)
@@ -168,7 +168,7 @@ def chain(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
 def check_seconds(db: Path) -> float:
     """Seconds of what `run.py` does before serving (quick_check, then the checksum walk)."""
     try:
-        from roomlive.integrity import check_file
+        from roomlive.live.integrity import check_file
     except ImportError:  # a roomlive from before the check
         return 0.0
     started = time.perf_counter()
@@ -181,11 +181,11 @@ def check_seconds(db: Path) -> float:
 def measure(db: Path) -> dict[str, float]:
     """Seconds to open the store and rebuild every session, as the server does on start."""
     from roomlive.app import TEMPLATES_DIR
-    from roomlive.clock import SteadyClock
-    from roomlive.hub import Hub
-    from roomlive.render import Views
-    from roomlive.rooms import Rooms
-    from roomlive.store import EventStore
+    from roomlive.live.hub import Hub
+    from roomlive.live.rooms import Rooms
+    from roomlive.live.steady_clock import SteadyClock
+    from roomlive.live.store import EventStore
+    from roomlive.web.render import Views
 
     async def replay() -> dict[str, float]:
         checked = check_seconds(db)

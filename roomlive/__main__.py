@@ -1,3 +1,3 @@
-from .cli import main
+from roomlive.cli import main
 
 main()

@@ -17,23 +17,23 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import Credentials, JoinThrottle
-from .clock import SteadyClock
-from .commandkeys import server_key
-from .demo import DEMO_KEY, demo_session
-from .hub import Hub
-from .presence import BUTTON_OFFLINE_GRACE_SECONDS
-from .render import Views
-from .rooms import Rooms
-from .store import EventStore
-from .upkeep import Upkeep
-from .web import EXCEPTION_HANDLERS, Services, routes
+from roomlive.core.commandkeys import server_key
+from roomlive.live.demo import DEMO_KEY, demo_session
+from roomlive.live.hub import Hub
+from roomlive.live.presence import BUTTON_OFFLINE_GRACE_SECONDS
+from roomlive.live.rooms import Rooms
+from roomlive.live.steady_clock import SteadyClock
+from roomlive.live.store import EventStore
+from roomlive.live.upkeep import Upkeep
+from roomlive.web import EXCEPTION_HANDLERS, Services, routes
+from roomlive.web.auth import Credentials, JoinThrottle
+from roomlive.web.render import Views
 
 log = logging.getLogger(__name__)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = PROJECT_DIR / "templates"
-STATIC_DIR = PROJECT_DIR / "static"
+PACKAGE_DIR = Path(__file__).resolve().parent  # templates and static files ship inside it
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
 
 GZIP_MIN_BYTES = 500  # a toast or a 204 is not worth compressing
 

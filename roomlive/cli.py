@@ -14,11 +14,14 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import PROJECT_DIR, Settings, create_app
-from .auth import load_or_create_credentials
-from .backup import RestoreRefused, restore
-from .lan import lan_addresses
-from .limits import (
+from roomlive.app import Settings, create_app
+from roomlive.core.timing import is_time_zone
+from roomlive.live.backup import RestoreRefused, restore
+from roomlive.live.presence import BUTTON_OFFLINE_GRACE_SECONDS
+from roomlive.live.startcheck import ACCEPT_SHORTER_FLAG, why_not_start
+from roomlive.web.auth import load_or_create_credentials
+from roomlive.web.lan import lan_addresses
+from roomlive.web.limits import (
     MAX_CONNECTIONS_PER_ADDRESS,
     PROXY_ADDRESSES,
     Gate,
@@ -27,10 +30,7 @@ from .limits import (
     plan_connections,
     raise_open_file_limit,
 )
-from .presence import BUTTON_OFFLINE_GRACE_SECONDS
-from .startcheck import ACCEPT_SHORTER_FLAG, why_not_start
-from .timing import is_time_zone
-from .tls import ensure_certificate
+from roomlive.web.tls import ensure_certificate
 
 TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
 
@@ -45,7 +45,7 @@ class RedactTokens(logging.Filter):
         return True
 
 
-DEFAULT_DB = PROJECT_DIR / "data" / "roomlive.db"
+DEFAULT_DB = Path("data") / "roomlive.db"  # in the folder it is started from
 DEFAULT_PORT = 8000
 WS_MAX_SIZE_BYTES = 64 * 1024
 WS_PING_SECONDS = 10.0  # tablets; button sockets are pinged more often (wsproto.py)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from roomlive.export import to_json
+from roomlive.review.export import to_json
 from tests.browser_support import chromium
 from tests.realistic import START, realistic_session
 from tests.server import JOIN_CODE, Server

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from roomlive import events as e
-from roomlive.apply import fold
-from roomlive.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status
-from roomlive.presets import DEFAULT_FLAGS
+from roomlive.core import events as e
+from roomlive.core.apply import fold
+from roomlive.core.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status
+from roomlive.core.presets import DEFAULT_FLAGS
 
 NAMES = ("Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jules")
 TEAM = ("Sam", "Kim", "Rae")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from roomlive import events as e
-from roomlive.apply import apply, fold
-from roomlive.model import Clock, Level, RequestState, Status, evolve
+from roomlive.core import events as e
+from roomlive.core.apply import apply, fold
+from roomlive.core.model import Clock, Level, RequestState, Status, evolve
 from tests.test_decide import T0, session_after
 
 

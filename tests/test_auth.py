@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.datastructures import Headers
 
-from roomlive import auth
+from roomlive.web import auth
 
 SECRET = b"s" * 32
 

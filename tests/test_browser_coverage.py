@@ -10,8 +10,8 @@ import re
 import pytest
 from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
 
-from roomlive.inputs import FACILITATOR_ACTIONS
 from roomlive.web import routes
+from roomlive.web.inputs import FACILITATOR_ACTIONS
 from tests.browser_support import (
     BROWSER_RUN_INCOMPLETE,
     REQUEST_LOG,
@@ -23,7 +23,7 @@ from tests.server import PROJECT_DIR
 
 pytestmark = pytest.mark.browser
 
-TEMPLATES = PROJECT_DIR / "templates"
+TEMPLATES = PROJECT_DIR / "roomlive" / "templates"
 # Routes no browser page asks for, and why. Nothing else may be missing.
 EXEMPT = {
     "POST /api/assist/{token}": "for hardware buttons, not browsers",
@@ -66,7 +66,7 @@ def reaches(route: BaseRoute, method: str, path: str) -> bool:
 
 
 def app_routes() -> list[BaseRoute]:
-    return routes(str(PROJECT_DIR / "static"), test_clock=True)
+    return routes(str(PROJECT_DIR / "roomlive" / "static"), test_clock=True)
 
 
 def reached(visits: set[Visit]) -> set[str]:

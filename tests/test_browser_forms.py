@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from roomlive.render import qr_svg
+from roomlive.web.render import qr_svg
 from tests.browser_support import (
     PHONE,
     PUSH_TIMEOUT_MS,

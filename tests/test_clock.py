@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from roomlive.clock import SteadyClock
+from roomlive.live.steady_clock import SteadyClock
 from tests.clients import Room
 from tests.server import Server
 

@@ -19,13 +19,14 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from roomlive import events as e
 from roomlive.app import TEMPLATES_DIR
-from roomlive.apply import fold
-from roomlive.commandkeys import CommandKey
-from roomlive.model import CHECK_STATUSES, OUTCOMES
-from roomlive.presence import Attendance
-from roomlive.render import Views
+from roomlive.core import codec
+from roomlive.core import events as e
+from roomlive.core.apply import fold
+from roomlive.core.commandkeys import CommandKey
+from roomlive.core.model import CHECK_STATUSES, OUTCOMES
+from roomlive.live.presence import Attendance
+from roomlive.web.render import Views
 from tests.clients import Room, Socket, key
 from tests.server import Server
 from tests.test_web import clock_elapsed, without_moving_times
@@ -85,7 +86,7 @@ def read_log(server: Server) -> list[Logged]:
         rows = db.execute(
             "SELECT seq, session_id, command_key, part, type, data FROM events ORDER BY seq"
         ).fetchall()
-    return [Logged(seq, sid, k, part, e.decode(t, data)) for seq, sid, k, part, t, data in rows]
+    return [Logged(seq, sid, k, part, codec.decode(t, data)) for seq, sid, k, part, t, data in rows]
 
 
 async def collect(tablet: Socket, into: list[str]) -> None:

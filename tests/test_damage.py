@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from roomlive import events as e
-from roomlive.backup import KEEP_BACKUPS, backups, make_backup
 from roomlive.cli import EXIT_LOG_NOT_FIT
-from roomlive.integrity import check_file
-from roomlive.startcheck import why_not_start
-from roomlive.store import EventStore
+from roomlive.core import events as e
+from roomlive.live.backup import KEEP_BACKUPS, backups, make_backup
+from roomlive.live.integrity import check_file
+from roomlive.live.startcheck import why_not_start
+from roomlive.live.store import EventStore
 from tests.clients import Room
 from tests.server import PROJECT_DIR, Server
 from tests.test_golden import GOLDEN_LOGS, copy_of

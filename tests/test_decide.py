@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from roomlive import commands as c
-from roomlive import events as e
-from roomlive.apply import fold
-from roomlive.decide import DomainError, decide
-from roomlive.model import (
+from roomlive.core import commands as c
+from roomlive.core import events as e
+from roomlive.core.apply import fold
+from roomlive.core.decide import DomainError, decide
+from roomlive.core.model import (
     DoseKind,
     ParticipantSpec,
     Phase,

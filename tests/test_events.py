@@ -8,8 +8,9 @@ from typing import ClassVar
 
 import pytest
 
-from roomlive import events as e
-from roomlive.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status
+from roomlive.core import codec
+from roomlive.core import events as e
+from roomlive.core.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status
 
 SAMPLES: list[e.Event] = [
     e.SessionCreated(
@@ -62,10 +63,10 @@ SAMPLES: list[e.Event] = [
 
 
 def test_every_event_type_has_a_sample() -> None:
-    assert {type(s).__name__ for s in SAMPLES} == set(e.EVENT_TYPES)
+    assert {type(s).__name__ for s in SAMPLES} == set(codec.EVENT_TYPES)
     concrete = {cls for cls in _subclasses(e.Event) if cls is not e.RequestEvent}
     concrete -= {cls for cls in concrete if cls.__module__ != e.__name__}  # test-local ones
-    assert concrete == set(e.EVENT_TYPES.values()), "an event class is missing from EVENT_TYPES"
+    assert concrete == set(codec.EVENT_TYPES.values()), "an event class is missing from EVENT_TYPES"
 
 
 def _subclasses(cls: type[e.Event]) -> set[type[e.Event]]:
@@ -77,12 +78,12 @@ def _subclasses(cls: type[e.Event]) -> set[type[e.Event]]:
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda s: type(s).__name__)
 def test_encode_then_decode_gives_the_same_event(event: e.Event) -> None:
-    assert e.decode(*e.encode(event)) == event
+    assert codec.decode(*codec.encode(event)) == event
 
 
 def test_an_unknown_type_in_the_log_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown event type 'Nope'"):
-        e.decode("Nope", "{}")
+        codec.decode("Nope", "{}")
 
 
 # --- versions and upcasters: a test-local event whose fields changed twice since version 1.
@@ -110,7 +111,7 @@ class MoodNoted(e.Event):
 
 @pytest.fixture
 def mood_noted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(e.EVENT_TYPES, "MoodNoted", MoodNoted)
+    monkeypatch.setitem(codec.EVENT_TYPES, "MoodNoted", MoodNoted)
 
 
 @pytest.mark.usefixtures("mood_noted")
@@ -124,27 +125,27 @@ def mood_noted(monkeypatch: pytest.MonkeyPatch) -> None:
     ids=["v1", "v2", "v3"],
 )
 def test_an_older_row_decodes_through_its_upcasters(data: str, by: str) -> None:
-    assert e.decode("MoodNoted", data) == MoodNoted(at=1.0, pid="p1", mood="calm", by=by)
+    assert codec.decode("MoodNoted", data) == MoodNoted(at=1.0, pid="p1", mood="calm", by=by)
 
 
 @pytest.mark.usefixtures("mood_noted")
 def test_a_changed_event_is_written_with_its_version_and_reads_back() -> None:
     event = MoodNoted(at=2.0, pid="p1", mood="low", by="Kim")
-    type_name, data = e.encode(event)
+    type_name, data = codec.encode(event)
     assert json.loads(data)[e.VERSION_KEY] == 3
-    assert e.decode(type_name, data) == event
+    assert codec.decode(type_name, data) == event
 
 
 def test_a_version_1_event_is_written_as_it_always_was() -> None:
-    _, data = e.encode(e.ClockStarted(at=1.0, by="Sam"))
+    _, data = codec.encode(e.ClockStarted(at=1.0, by="Sam"))
     assert data == '{"at":1.0,"by":"Sam"}'
 
 
-@pytest.mark.parametrize("cls", e.EVENT_TYPES.values(), ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", codec.EVENT_TYPES.values(), ids=lambda cls: cls.__name__)
 def test_every_event_type_has_an_upcaster_for_each_version_before_its_own(
     cls: type[e.Event],
 ) -> None:
-    assert len(e.upcasters(cls)) == cls.class_version - e.FIRST_VERSION
+    assert len(codec.upcasters(cls)) == cls.class_version - e.FIRST_VERSION
 
 
 def test_a_missing_upcaster_is_named() -> None:
@@ -152,8 +153,10 @@ def test_a_missing_upcaster_is_named() -> None:
     class Renamed(e.Event):
         class_version: ClassVar[int] = 2
 
-    with pytest.raises(e.UnreadableEvent, match="Renamed is at version 2 but has no upcast_v1_v2"):
-        e.upcasters(Renamed)
+    with pytest.raises(
+        codec.UnreadableEvent, match="Renamed is at version 2 but has no upcast_v1_v2"
+    ):
+        codec.upcasters(Renamed)
 
 
 @pytest.mark.usefixtures("mood_noted")
@@ -191,7 +194,7 @@ def test_a_missing_upcaster_is_named() -> None:
 def test_a_row_that_cannot_be_decoded_says_what_was_expected(
     type_name: str, data: str, reason: str
 ) -> None:
-    with pytest.raises(e.UnreadableEvent) as raised:
-        e.decode(type_name, data)
+    with pytest.raises(codec.UnreadableEvent) as raised:
+        codec.decode(type_name, data)
     assert raised.value.reason.startswith(reason), raised.value.reason
     assert "Ana" not in raised.value.reason  # a value, possibly a name, is never quoted

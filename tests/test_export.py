@@ -17,29 +17,23 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from roomlive import commands as c
-from roomlive import events as e
-from roomlive.apply import fold
-from roomlive.decide import DomainError, decide
-from roomlive.export import (
-    BadExport,
-    digest,
-    parse_export,
-    rebrand,
-    safe_cell,
-    to_csv,
-    to_json,
-)
-from roomlive.model import OUTCOMES, DoseKind, ParticipantSpec, Phase, RequestKind, Status
-from roomlive.presence import Attendance
-from roomlive.render import Views
-from roomlive.review import figures
-from roomlive.showing import listed
-from roomlive.timeline import layout
-from roomlive.web.review import HELPERS
-from roomlive.web.review import _review_context as review_context
-from roomlive.web.review import _state_at as state_at
-from roomlive.web.review import _summary_context as summary_context
+from roomlive.core import codec
+from roomlive.core import commands as c
+from roomlive.core import events as e
+from roomlive.core.apply import fold
+from roomlive.core.decide import DomainError, decide
+from roomlive.core.model import OUTCOMES, DoseKind, ParticipantSpec, Phase, RequestKind, Status
+from roomlive.live.presence import Attendance
+from roomlive.review.export import safe_cell, to_csv, to_json
+from roomlive.review.figures import figures
+from roomlive.review.importing import BadExport, digest, parse_export, rebrand
+from roomlive.review.timeline import layout
+from roomlive.web.records import HELPERS
+from roomlive.web.records import _review_context as review_context
+from roomlive.web.records import _state_at as state_at
+from roomlive.web.records import _summary_context as summary_context
+from roomlive.web.render import Views
+from roomlive.web.unshowable import listed
 from tests.clients import Room, cookie_header
 from tests.realistic import realistic_session
 from tests.server import JOIN_CODE, Server
@@ -311,7 +305,7 @@ def logged_events(db: Path, sid: str) -> list[e.Event]:
         found = conn.execute(
             "SELECT type, data FROM events WHERE session_id = ? ORDER BY seq", (sid,)
         ).fetchall()
-    return [e.decode(type_name, data) for type_name, data in found]
+    return [codec.decode(type_name, data) for type_name, data in found]
 
 
 def svg_of(page: str) -> str:
@@ -423,7 +417,7 @@ async def test_exports_and_the_review_need_the_facilitator_cookie(room: Room) ->
 
 # --- what an import accepts, every page shows -------------------------------------------------
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "roomlive" / "templates"
 VIEWS = Views(TEMPLATES)
 TEAM = ("Sam", "Kim", "auto", "participant")
 PIDS = ("p1", "p2", "p3")

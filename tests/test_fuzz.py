@@ -26,13 +26,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from roomlive.auth import code_matches
 from roomlive.cli import WS_MAX_SIZE_BYTES
-from roomlive.commands import Command
-from roomlive.export import to_json
-from roomlive.inputs import FACILITATOR_ACTIONS, KEY_PATTERN
-from roomlive.presets import PRESETS
+from roomlive.core.commands import Command
+from roomlive.core.presets import PRESETS
+from roomlive.review.export import to_json
+from roomlive.web.auth import code_matches
 from roomlive.web.common import FORM_CONTENT_TYPE, MAX_FORM_BYTES, MAX_FORM_FIELDS
+from roomlive.web.inputs import FACILITATOR_ACTIONS, KEY_PATTERN
 from tests.server import JOIN_CODE, Server
 from tests.test_export import lived, steps
 

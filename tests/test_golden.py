@@ -13,17 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from roomlive import events as e
 from roomlive.app import TEMPLATES_DIR
-from roomlive.apply import fold
-from roomlive.clock import SteadyClock
-from roomlive.export import parse_export, to_csv, to_json
-from roomlive.hub import Hub
-from roomlive.render import Views
-from roomlive.review import figures
-from roomlive.rooms import Rooms
-from roomlive.store import EventStore
-from roomlive.timeline import layout
+from roomlive.core import codec
+from roomlive.core.apply import fold
+from roomlive.live.hub import Hub
+from roomlive.live.rooms import Rooms
+from roomlive.live.steady_clock import SteadyClock
+from roomlive.live.store import EventStore
+from roomlive.review.export import to_csv, to_json
+from roomlive.review.figures import figures
+from roomlive.review.importing import parse_export
+from roomlive.review.timeline import layout
+from roomlive.web.render import Views
 from tests.clients import Room
 from tests.server import Server
 
@@ -52,7 +53,7 @@ def logged_types(path: Path) -> set[str]:
 def test_every_event_type_is_in_a_golden_log(tmp_path: Path) -> None:
     assert GOLDEN_LOGS, f"no golden logs in {GOLDEN_DIR}"
     found = set().union(*(logged_types(copy_of(path, tmp_path)) for path in GOLDEN_LOGS))
-    missing = sorted(set(e.EVENT_TYPES) - found)
+    missing = sorted(set(codec.EVENT_TYPES) - found)
     assert not missing, (
         f"{', '.join(missing)} in no golden log: extend tests/golden/make_golden.py and write a "
         "new file with it (python -m tests.golden.make_golden tests/golden/log-<date>.db)"

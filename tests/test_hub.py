@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from roomlive.hub import CLOSE_TRY_AGAIN_LATER, Hub
+from roomlive.live.hub import CLOSE_TRY_AGAIN_LATER, Hub
 
 pytestmark = pytest.mark.anyio
 

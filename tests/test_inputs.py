@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from roomlive import commands as c
-from roomlive.commandkeys import CommandKey
-from roomlive.inputs import (
+from roomlive.core import commands as c
+from roomlive.core.commandkeys import CommandKey
+from roomlive.core.model import Status
+from roomlive.web.inputs import (
     BadInput,
     command_key,
     facilitator_command,
     new_session_command,
     parse_participants,
 )
-from roomlive.model import Status
 
 
 @pytest.mark.parametrize(

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from roomlive import events as e
-from roomlive.apply import fold
-from roomlive.commandkeys import server_key
-from roomlive.commands import CheckParticipant
-from roomlive.export import to_json
-from roomlive.model import Phase, Status
-from roomlive.rules import DomainError
-from roomlive.store import EventStore
+from roomlive.core import events as e
+from roomlive.core.apply import fold
+from roomlive.core.commandkeys import server_key
+from roomlive.core.commands import CheckParticipant
+from roomlive.core.model import Phase, Status
+from roomlive.core.shared import DomainError
+from roomlive.live.store import EventStore
+from roomlive.review.export import to_json
 from tests.test_unreadable import MISSING_RID, created, insert, rooms_on
 
 pytestmark = pytest.mark.anyio

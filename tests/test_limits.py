@@ -24,7 +24,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from roomlive.limits import (
+from roomlive.web.limits import (
     ACCEPT_ERROR,
     HEAD_TIMEOUT_SECONDS,
     HEAD_TOO_SLOW,

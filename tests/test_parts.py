@@ -10,15 +10,17 @@ from typing import Any
 
 import pytest
 
-from roomlive import events as e
-from roomlive.commandkeys import CommandKey, server_key
-from roomlive.commands import CheckParticipant, EndSession
-from roomlive.export import digest
-from roomlive.integrity import ABANDONED_IMPORT, PURGED, verify_chain
-from roomlive.model import Status
-from roomlive.rooms import Imported, KeyReused
-from roomlive.rules import DomainError
-from roomlive.store import PART_ROWS, EventStore
+from roomlive.core import codec
+from roomlive.core import events as e
+from roomlive.core.commandkeys import CommandKey, server_key
+from roomlive.core.commands import CheckParticipant, EndSession
+from roomlive.core.model import Status
+from roomlive.core.shared import DomainError
+from roomlive.live.answers import Imported, KeyReused
+from roomlive.live.integrity import ABANDONED_IMPORT, PURGED, verify_chain
+from roomlive.live.store import EventStore
+from roomlive.live.writer import PART_ROWS
+from roomlive.review.importing import digest
 from tests.test_lazy import ended_log, write
 from tests.test_unreadable import created, rooms_on
 
@@ -95,7 +97,7 @@ async def test_an_import_interrupted_between_parts_is_removed_at_the_next_start(
     events = long_log("cut", 2 * PART_ROWS)
     store = await EventStore.open(path)
     try:
-        encoded = [e.encode(event) for event in events]
+        encoded = [codec.encode(event) for event in events]
         written = await store.append_import_part("cut", events, encoded, 0, digest(events))
         assert written == PART_ROWS  # the server stops here: the rest never comes
     finally:

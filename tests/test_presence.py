@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from roomlive.presence import Presence, Tablet
-from roomlive.wsproto import BUTTON_SILENT_LOSS_SECONDS
+from roomlive.live.presence import Presence, Tablet
+from roomlive.web.wsproto import BUTTON_SILENT_LOSS_SECONDS
 from tests.clients import Room, Socket, key
 from tests.server import BUTTON_OFFLINE_AFTER
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roomlive import events as e
-from roomlive.model import ParticipantSpec, Phase, RequestKind, Status
-from roomlive.render import Views
-from roomlive.review import FacilitatorFigures, Spread, duration, figures, final_state
-from roomlive.shapes import PLOT_LEFT, PLOT_RIGHT
-from roomlive.timeline import layout
-from roomlive.web.review import HELPERS
+from roomlive.core import events as e
+from roomlive.core.model import ParticipantSpec, Phase, RequestKind, Status
+from roomlive.review.figures import FacilitatorFigures, Spread, duration, figures, final_state
+from roomlive.review.shapes import PLOT_LEFT, PLOT_RIGHT
+from roomlive.review.timeline import layout
+from roomlive.web.records import HELPERS
+from roomlive.web.render import Views
 from tests.realistic import realistic_session
 
 T = 1_800_000_000.0  # the journey clock starts here
 PEOPLE = (ParticipantSpec("p1", "Ana", 1, "tok-1"), ParticipantSpec("p2", "Ben", 2, "tok-2"))
 PHASES = (Phase("Arrival", 15, "soft piano"), Phase("Peak", 35), Phase("Return", 20))
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "roomlive" / "templates"
 
 
 def created(people: tuple[ParticipantSpec, ...] = PEOPLE) -> e.SessionCreated:

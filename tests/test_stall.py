@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from roomlive.hub import CLOSE_TIMEOUT_SECONDS
+from roomlive.live.hub import CLOSE_TIMEOUT_SECONDS
 from tests.clients import Room, Socket, cookie_header
 from tests.server import Server
 

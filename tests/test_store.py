@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from roomlive import events as e
-from roomlive.store import SCHEMA, DuplicateCommand, EventStore, StoredEvent, UnreadableRow
+from roomlive.core import codec
+from roomlive.core import events as e
+from roomlive.live.records import DuplicateCommand, StoredEvent, UnreadableRow
+from roomlive.live.schema import SCHEMA
+from roomlive.live.store import EventStore
 
 pytestmark = pytest.mark.anyio
 
@@ -73,7 +76,7 @@ async def three_sessions(path: Path) -> EventStore:
 
 async def test_session_events_are_one_sessions_in_log_order(tmp_path: Path) -> None:
     store = await three_sessions(tmp_path / "log.db")
-    found = await store.session_events("gone")
+    found = await store.reader.session_events("gone")
     await store.close()
     assert [(s.seq, s.session_id, s.event.at) for s in found] == [
         (2, "gone", 2),
@@ -203,7 +206,7 @@ async def test_one_sessions_events_name_a_row_that_cannot_be_decoded(tmp_path: P
     db.close()
     store = await EventStore.open(tmp_path / "log.db")
     try:
-        with pytest.raises(e.UnreadableEvent, match=r"event 2 \(Nope\): unknown event type"):
-            await store.session_events("s1")
+        with pytest.raises(codec.UnreadableEvent, match=r"event 2 \(Nope\): unknown event type"):
+            await store.reader.session_events("s1")
     finally:
         await store.close()

@@ -7,11 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from roomlive import events as e
-from roomlive.apply import apply
-from roomlive.model import DoseKind, Phase, Status
-from roomlive.render import Region, Views
-from roomlive.timing import (
+from roomlive.core import events as e
+from roomlive.core.apply import apply
+from roomlive.core.model import DoseKind, Phase, Status
+from roomlive.core.timing import (
     likely_phase,
     local_stamp,
     local_time,
@@ -19,10 +18,12 @@ from roomlive.timing import (
     overdue,
     vitals_due,
 )
+from roomlive.live.regions import Region
+from roomlive.web.render import Views
 from tests.test_decide import CREATE, session_after
 
 BERLIN = "Europe/Berlin"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "roomlive" / "templates"
 
 
 def at(text: str, zone: str = BERLIN) -> float:

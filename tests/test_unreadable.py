@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from roomlive import events as e
 from roomlive.app import TEMPLATES_DIR
-from roomlive.clock import SteadyClock
-from roomlive.commandkeys import server_key
-from roomlive.commands import CheckParticipant
-from roomlive.hub import Hub
-from roomlive.integrity import link
-from roomlive.model import ParticipantSpec, Phase, Status
-from roomlive.render import Views
-from roomlive.rooms import Rooms, SessionUnreadable
-from roomlive.store import EventStore, UnreadableRow
+from roomlive.core import events as e
+from roomlive.core.commandkeys import server_key
+from roomlive.core.commands import CheckParticipant
+from roomlive.core.model import ParticipantSpec, Phase, Status
+from roomlive.live.answers import SessionUnreadable
+from roomlive.live.hub import Hub
+from roomlive.live.integrity import link
+from roomlive.live.records import UnreadableRow
+from roomlive.live.rooms import Rooms
+from roomlive.live.steady_clock import SteadyClock
+from roomlive.live.store import EventStore
+from roomlive.web.render import Views
 from tests.clients import Room, key
 from tests.server import Server
 

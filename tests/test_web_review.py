@@ -10,9 +10,10 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from roomlive import events as e
-from roomlive.integrity import link
-from roomlive.model import ParticipantSpec, Phase
+from roomlive.core import codec
+from roomlive.core import events as e
+from roomlive.core.model import ParticipantSpec, Phase
+from roomlive.live.integrity import link
 from tests.clients import Room, cookie_header
 from tests.server import Server
 
@@ -114,7 +115,7 @@ def write_session(server: Server, sid: str, events: list[e.Event]) -> None:
             "SELECT seq, value FROM chain ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         for part, event in enumerate(events):
-            type_name, data = e.encode(event)
+            type_name, data = codec.encode(event)
             row = (last + 1 + part, sid, "import", part, float(event.at), type_name, data)
             db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", row)
             previous = link(previous, row)

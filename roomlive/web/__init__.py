@@ -11,16 +11,16 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 
-from ..store import NotRecorded
-from . import facilitators as f
-from . import homescreen, refusals
-from . import participants as p
-from . import review as r
-from .common import Services, services
-from .failures import not_recorded
-from .guards import facilitators, from_our_pages, json_api
-from .showing import showable
-from .testing import advance_clock
+from roomlive.live.records import NotRecorded
+from roomlive.web import facilitators as f
+from roomlive.web import homescreen, refusals
+from roomlive.web import participants as p
+from roomlive.web import records as r
+from roomlive.web.common import Services, services
+from roomlive.web.failures import not_recorded
+from roomlive.web.guards import facilitators, from_our_pages, json_api
+from roomlive.web.showing import showable
+from roomlive.web.testing import advance_clock
 
 __all__ = ["EXCEPTION_HANDLERS", "Services", "routes"]
 

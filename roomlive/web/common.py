@@ -11,12 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from .. import auth
-from ..hub import Hub
-from ..inputs import MAX_PLAN_ROWS, BadInput
-from ..render import Views
-from ..rooms import Rooms
-from ..showing import Unshowable
+from roomlive.live.hub import Hub
+from roomlive.live.rooms import Rooms
+from roomlive.web import auth
+from roomlive.web.inputs import MAX_PLAN_ROWS, BadInput
+from roomlive.web.render import Views
+from roomlive.web.unshowable import Unshowable
 
 CLOSE_LOGIN_REQUIRED = 4401
 MAX_FORM_BYTES = 16 * 1024

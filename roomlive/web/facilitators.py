@@ -8,24 +8,33 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket
 
-from .. import auth
-from ..commandkeys import asked_for, tablet_sender
-from ..decide import DomainError
-from ..inputs import (
+from roomlive.core.commandkeys import asked_for, tablet_sender
+from roomlive.core.decide import DomainError
+from roomlive.core.model import OUTCOMES, Session
+from roomlive.core.presets import PRESET_LABELS
+from roomlive.live.ids import new_id
+from roomlive.live.publisher import device_channel, facilitator_channel
+from roomlive.web import auth
+from roomlive.web.common import (
+    Services,
+    page,
+    public_base_url,
+    read_form,
+    secure,
+    sentence,
+    services,
+    toast,
+)
+from roomlive.web.guards import refuse_other_sites, session_in_path, signed_in
+from roomlive.web.inputs import (
     MAX_PLAN_ROWS,
     BadInput,
     command_key,
     facilitator_command,
-    new_id,
     new_session_command,
 )
-from ..model import OUTCOMES, Session
-from ..presets import PRESET_LABELS
-from ..rooms import device_channel, facilitator_channel
-from ..showing import Listed
-from .common import Services, page, public_base_url, read_form, secure, sentence, services, toast
-from .guards import refuse_other_sites, session_in_path, signed_in
-from .refusals import NoSuchSession, NotFound
+from roomlive.web.refusals import NoSuchSession, NotFound
+from roomlive.web.unshowable import Listed
 
 
 async def join_page(request: Request) -> Response:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from ..store import NotRecorded
-from .common import error_page, services, toast
-from .refusals import Client, client
+from roomlive.live.records import NotRecorded
+from roomlive.web.common import error_page, services, toast
+from roomlive.web.refusals import Client, client
 
 UNAVAILABLE = 503
 

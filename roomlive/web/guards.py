@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from .. import auth
-from ..model import Participant, Session
-from .common import secure, services
-from .refusals import (
+from roomlive.core.model import Participant, Session
+from roomlive.web import auth
+from roomlive.web.common import secure, services
+from roomlive.web.refusals import (
     JSON_API_SCOPE_KEY,
     LinkRevoked,
     NoSuchSession,

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from .guards import participant_of_token
+from roomlive.web.guards import participant_of_token
 
 THEME_COLOUR = "#000000"  # the room is dark: no bright bar above the page
 MANIFEST_TYPE = "application/manifest+json"

@@ -9,13 +9,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 
-from ..commandkeys import participant_sender
-from ..commands import CancelAssist, PressButton
-from ..inputs import command_key, new_id
-from ..model import Session
-from ..rooms import participant_channel
-from .common import page, services
-from .guards import participant_of_token, refuse_other_sites
+from roomlive.core.commandkeys import participant_sender
+from roomlive.core.commands import CancelAssist, PressButton
+from roomlive.core.model import Session
+from roomlive.live.ids import new_id
+from roomlive.live.publisher import participant_channel
+from roomlive.web.common import page, services
+from roomlive.web.guards import participant_of_token, refuse_other_sites
+from roomlive.web.inputs import command_key
 
 
 async def participant_page(request: Request) -> Response:

@@ -22,9 +22,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ExceptionHandler
 from starlette.websockets import WebSocket, WebSocketState
 
-from ..inputs import BadInput
-from ..rules import DomainError
-from .common import UNREADABLE_STATUS, error_page, login_redirect, no_session_page, sentence, toast
+from roomlive.core.shared import DomainError
+from roomlive.web.common import (
+    UNREADABLE_STATUS,
+    error_page,
+    login_redirect,
+    no_session_page,
+    sentence,
+    toast,
+)
+from roomlive.web.inputs import BadInput
 
 CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_NOT_FOUND = 4404  # no such session, or a button link revoked: the page stops retrying

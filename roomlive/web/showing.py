@@ -9,9 +9,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..store import NotRecorded
-from .common import error_page, services
-from .refusals import ANSWERED
+from roomlive.live.records import NotRecorded
+from roomlive.web.common import error_page, services
+from roomlive.web.refusals import ANSWERED
 
 UNSHOWABLE = 500
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import read_form, services
+from roomlive.web.common import read_form, services
 
 MAX_ADVANCE_SECONDS = 24 * 3600
 

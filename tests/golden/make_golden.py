@@ -19,16 +19,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from roomlive import commands as c
 from roomlive.app import TEMPLATES_DIR
-from roomlive.clock import SteadyClock
-from roomlive.commandkeys import CommandKey, asked_for, participant_sender, server_key
-from roomlive.hub import Hub
-from roomlive.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
-from roomlive.presets import DEFAULT_FLAGS, PRESETS
-from roomlive.render import Views
-from roomlive.rooms import Rooms
-from roomlive.store import EventStore
+from roomlive.core import commands as c
+from roomlive.core.commandkeys import CommandKey, asked_for, participant_sender, server_key
+from roomlive.core.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
+from roomlive.core.presets import DEFAULT_FLAGS, PRESETS
+from roomlive.live.hub import Hub
+from roomlive.live.rooms import Rooms
+from roomlive.live.steady_clock import SteadyClock
+from roomlive.live.store import EventStore
+from roomlive.web.render import Views
 
 TIMEZONE = "Europe/Berlin"
 EVENING_START = datetime(2026, 3, 12, 18, 0, tzinfo=ZoneInfo(TIMEZONE)).timestamp()

@@ -1,0 +1,115 @@
+"""The dashboard's regions, and which of them an event changes: only those are rendered and
+pushed. Rendering itself is the web layer's (`roomlive.web.render.Views`); the rooms reach it
+through `Renderer`, so the running room does not depend on HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol
+
+from roomlive.core import events as e
+from roomlive.core.model import Participant, Session
+from roomlive.core.timing import likely_phase, overdue, vitals_due
+from roomlive.live.presence import Attendance
+
+
+@dataclass(frozen=True)
+class Region:
+    kind: Literal["topbar", "requests", "tools", "tile"]
+    key: str = ""
+
+    TOPBAR: ClassVar[Region]
+    REQUESTS: ClassVar[Region]
+    TOOLS: ClassVar[Region]
+
+    @staticmethod
+    def tile(pid: str) -> Region:
+        return Region("tile", pid)
+
+
+Region.TOPBAR = Region("topbar")
+Region.REQUESTS = Region("requests")
+Region.TOOLS = Region("tools")
+
+
+class Renderer(Protocol):
+    """What the rooms ask of the views: HTML for a snapshot, for changed regions, for a phone."""
+
+    def snapshot(self, session: Session, now: float, presence: Attendance | None) -> str: ...
+
+    def fragments(
+        self,
+        session: Session,
+        regions: Sequence[Region],
+        now: float,
+        presence: Attendance | None,
+    ) -> str: ...
+
+    def participant_status(self, session: Session, pid: str) -> str: ...
+
+
+def affected_regions(session: Session, event: e.Event) -> list[Region]:
+    """Which parts of the dashboard an event changes; only those are rendered and pushed."""
+    match event:
+        case (
+            e.ParticipantChecked(pid=pid)
+            | e.FlagSet(pid=pid)
+            | e.DoseRecorded(pid=pid)
+            | e.VitalsRecorded(pid=pid)
+            | e.NoteSet(pid=pid)
+        ):
+            return [Region.tile(pid)]
+        case e.PresetSaved():
+            return []
+        case e.ThresholdsChanged() | e.FlagsChanged() | e.CheckinIntervalChanged():
+            return [Region.TOOLS, *map(Region.tile, session.participants)]
+        case e.PhaseAdvanced() | e.PhaseReturned() | e.PlanChanged():
+            # The discharge prompt and likely phases follow the room's phase.
+            return [Region.TOPBAR, Region.TOOLS, *map(Region.tile, session.participants)]
+        case e.AutoAdvanceSet():
+            return [Region.TOPBAR, Region.TOOLS]
+        case e.ClockStarted():
+            # A tile never checked becomes due from the start: it carries that instant.
+            return [Region.TOPBAR, *map(Region.tile, session.participants)]
+        case e.ButtonTested(pid=pid):
+            return [Region.tile(pid), Region.TOOLS]
+        case e.TokenReissued(pid=pid):
+            return [Region.tile(pid), Region.TOOLS]
+        case e.RequestEvent(rid=rid):
+            return [Region.tile(session.requests[rid].pid), Region.REQUESTS]
+        case e.ButtonTestStarted() | e.ButtonTestEnded():
+            return [Region.TOOLS, *(Region.tile(pid) for pid in session.participants)]
+        case e.LadderChanged():
+            return [Region.TOOLS]
+        case e.SessionEnded():
+            return [
+                Region.TOPBAR,
+                Region.REQUESTS,
+                Region.TOOLS,
+                *map(Region.tile, session.participants),
+            ]
+        case e.SessionCreated():
+            return []
+    return [Region.TOPBAR]
+
+
+def affected_buttons(session: Session, event: e.Event) -> list[str]:
+    """Which participants' button pages show something this event changed."""
+    match event:
+        case e.RequestEvent(rid=rid):
+            return [session.requests[rid].pid]
+        case e.ButtonTested(pid=pid):
+            return [pid]
+        case e.ButtonTestStarted() | e.ButtonTestEnded():
+            return list(session.participants)
+    return []
+
+
+def time_marks(session: Session, participant: Participant, now: float) -> tuple[object, ...]:
+    """What on a tile changes with time alone (server-side); its minute counters tick in JS."""
+    return (
+        overdue(session, participant, now),
+        vitals_due(session, participant, now),
+        likely_phase(session, participant, now),
+    )

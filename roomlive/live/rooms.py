@@ -1,0 +1,269 @@
+"""The rooms: live state per session, kept by executing commands through the one writer.
+
+command -> decide -> append (committed) -> apply -> render once -> publish to every socket.
+
+Ended sessions are not folded at start-up: only what the home page lists about them is read (their
+creation, phases and end), and the whole log of one is folded, in a worker thread, when it is
+first opened, reviewed, exported or purged (`unfold`).
+
+A session whose log holds a row that cannot be decoded, or an event that does not fold onto the
+ones before it, is unreadable: it is folded no further, holds no live state (no commands, no
+ticks, no button links), and is listed with the row and the reason. Every other session runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
+
+from roomlive.core import codec
+from roomlive.core import events as e
+from roomlive.core.commandkeys import CommandKey, server_key
+from roomlive.core.commands import Command, Tick
+from roomlive.core.decide import decide
+from roomlive.core.model import Session
+from roomlive.core.shared import DomainError
+from roomlive.live.answers import Imported, KeyReused, Outcome, SessionUnreadable
+from roomlive.live.folding import (
+    SUMMARY_TYPES,
+    Past,
+    fold_records,
+    summary_shell,
+)
+from roomlive.live.hub import Hub
+from roomlive.live.ids import new_id, new_token
+from roomlive.live.presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
+from roomlive.live.publisher import Publisher
+from roomlive.live.records import DuplicateCommand, NotRecorded, StoredEvent, UnreadableRow
+from roomlive.live.regions import Region, Renderer
+from roomlive.live.registry import Registry
+from roomlive.live.steady_clock import SteadyClock
+from roomlive.live.store import EventStore
+from roomlive.review.importing import digest, rebrand
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TICK_SECONDS = 1.0
+HEARTBEAT_TICKS = 5  # a heartbeat every 5 s: pages that hear nothing for longer reconnect
+
+
+class Rooms(Registry):
+    """The one writer: commands, ticks, imports and purges, each committed before it is shown."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        hub: Hub,
+        views: Renderer,
+        clock: SteadyClock,
+        offline_grace: float = BUTTON_OFFLINE_GRACE_SECONDS,
+    ) -> None:
+        super().__init__(clock)
+        self._store = store
+        self._hub = hub
+        self.presence = Presence(self._presence_changed, offline_grace)
+        self._publisher = Publisher(hub, views, self.presence)
+        self._imports: dict[str, str] = {}  # content hash of an imported file -> its session
+        self._writer = asyncio.Lock()
+        self._importer = asyncio.Lock()
+        self.write_problem: str | None = None  # why the last write failed; None once one succeeds
+
+    def _forget(self, sid: str) -> Session | None:
+        self._publisher.forget(sid)
+        return super()._forget(sid)
+
+    async def load(self) -> int:
+        """Rebuild every session that has not ended by folding its log, and list the ended
+        ones from a few of their events; return how many rows were read."""
+        for sid in await self._store.finish_interrupted(self.clock()):
+            log.warning("session %s: an interrupted import or purge was finished", sid)
+        stored, ended = await self._store.load_live(SUMMARY_TYPES)
+        shells: dict[str, Session] = {}
+        for record in stored:
+            if record.session_id in self._unreadable:
+                continue  # never folded past its first bad row
+            if isinstance(record, UnreadableRow):
+                self._cannot_read(record)
+                continue
+            if record.session_id in ended:
+                self._load_summary(shells, record)
+            else:
+                self._load_one(record)
+        self._list_past(shells)
+        self._imports = await self._store.imports()
+        return len(stored)
+
+    async def unfold(self, sid: str) -> None:
+        """Fold an ended session's whole log if it is not folded yet: read on the reader
+        connection and folded in a worker thread, without the writer lock (an ended session's
+        log does not change), so that no room waits for it."""
+        if sid not in self._past:
+            return
+        records = await self._store.reader.session_rows(sid)
+        folded = await asyncio.to_thread(fold_records, sid, records)
+        if sid in self._past:  # not folded, nor purged, meanwhile
+            self._install(sid, folded)
+
+    def _load_one(self, record: StoredEvent) -> None:
+        sid, event = record.session_id, record.event
+        try:
+            self._fold(sid, CommandKey.parse(record.command_key), event)
+        except Exception as error:  # whatever one session's log holds, the others must start
+            # The exception's text can quote what the event held: only its kind is logged.
+            reason = f"does not fit the events before it ({type(error).__name__})"
+            self._cannot_read(UnreadableRow(record.seq, sid, type(event).__name__, reason))
+            return
+        self.clock.not_before(event.at)
+
+    def snapshot(self, session: Session) -> str:
+        return self._publisher.snapshot(session, self.clock())
+
+    async def execute(self, sid: str, command: Command, key: CommandKey) -> Outcome:
+        """Decide, commit, apply and publish one command. Raises DomainError if refused."""
+        async with self._writer:
+            if sid in self._unreadable:
+                raise SessionUnreadable(self._unreadable[sid])
+            asked_before = await self._asked_before(sid, key)
+            if asked_before is not None:
+                if asked_before != key.asked:
+                    raise KeyReused(key.key)
+                return Outcome((), duplicate=True)
+            now = self.clock()
+            past = self._past.get(sid)
+            # An ended session not folded yet: its shell is enough to refuse it as ended.
+            events = decide(past.shell if past else self._sessions.get(sid), command, now)
+            if not events:
+                return Outcome(())
+            try:
+                await self._recording(self._store.append(sid, key.stored(), events))
+            except DuplicateCommand:
+                return Outcome((), duplicate=True)
+            revoked = [token for event in events for token in self._fold(sid, key, event)]
+            # Published before the lock is released, so every socket sees commit order.
+            self._publisher.events(self._sessions[sid], events, now)
+            for token in revoked:
+                self._publisher.revoke_link(token)
+        return Outcome(tuple(events))
+
+    async def _asked_before(self, sid: str, key: CommandKey) -> str | None:
+        if sid in self._past:  # its keys are not loaded: the log is asked for this one
+            return await self._store.command_asked(sid, key.sender, key.key)
+        return self._keys.get(sid, {}).get((key.sender, key.key))
+
+    async def _recording(self, write: Awaitable[T]) -> T:
+        """Run one write to the log, keeping `write_problem` current for /healthz."""
+        try:
+            result = await write
+        except NotRecorded as failed:
+            if self.write_problem is None:
+                log.error("the event log cannot be written: %s", failed)
+            self.write_problem = str(failed)
+            raise
+        if self.write_problem is not None:
+            log.info("the event log can be written again")
+        self.write_problem = None
+        return result
+
+    async def tick(self) -> None:
+        """Let time act: the escalation ladder, auto-advance, and tiles whose prompts came due."""
+        for session in list(self._sessions.values()):
+            if session.ended:
+                continue
+            if session.live_requests() or session.auto_advance:
+                await self.execute(session.sid, Tick(), server_key(f"tick-{secrets.token_hex(8)}"))
+            self._publisher.timed_tiles(session, self.clock())
+
+    async def run_ticker(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            ticks += 1
+            if ticks % HEARTBEAT_TICKS == 0:
+                # Data only (no "content"): htmx swaps nothing; pages learn the link is alive.
+                self._hub.publish_everywhere(json.dumps({"heartbeat": self.clock()}))
+            try:
+                await self.tick()
+            except NotRecorded:
+                pass  # /healthz says so; a traceback every second would fill the disk
+            except Exception:  # the ladder must keep running whatever one tick hit
+                log.exception("escalation tick failed")
+
+    def _presence_changed(self, sid: str, pid: str | None) -> None:
+        """A button (pid) or a tablet (None) came or went: redraw what shows it."""
+        session = self._sessions.get(sid)
+        if session is None:
+            return
+        regions = [Region.TOOLS]
+        if pid is not None and pid in session.participants:
+            regions.append(Region.tile(pid))
+        self._publisher.regions(session, regions, self.clock())
+
+    # --- after the session: the review reads the log; an import adds one; a purge removes one.
+
+    async def session_log(self, sid: str) -> list[e.Event]:
+        """One session's events as logged, oldest first (for review, replay and export)."""
+        return [record.event for record in await self._store.reader.session_events(sid)]
+
+    async def session_records(self, sid: str) -> list[tuple[int, e.Event]]:
+        """One session's events with their log sequence numbers."""
+        return [(r.seq, r.event) for r in await self._store.reader.session_events(sid)]
+
+    async def import_session(self, wanted_sid: str, events: Sequence[e.Event], by: str) -> Imported:
+        """Add an exported, validated session as an ended one, once per file; say where it is.
+
+        It keeps its id unless that is taken on this server; its button links are new (and dead,
+        since the session has ended). The same file again (by its events' hash) adds nothing.
+        Hashing, rebranding and encoding run in worker threads, and the rows are written in
+        parts, each holding the writer only briefly: a long import does not stall any room.
+        """
+        async with self._importer:  # one import at a time: a retry waits and finds the first
+            hashed = await asyncio.to_thread(digest, events)
+            earlier = self._imports.get(hashed)
+            if earlier is not None and (earlier in self._sessions or earlier in self._past):
+                return Imported(earlier, already=True)
+            taken = self._sessions.keys() | self._unreadable.keys() | self._past.keys()
+            sid = wanted_sid if wanted_sid and wanted_sid not in taken else new_id()
+            while sid in taken:
+                sid = new_id()
+            rebranded = await asyncio.to_thread(rebrand, events, sid, new_token, by)
+            encoded = await asyncio.to_thread(lambda: [codec.encode(ev) for ev in rebranded])
+            written = 0
+            while written < len(rebranded):
+                async with self._writer:
+                    written = await self._recording(
+                        self._store.append_import_part(sid, rebranded, encoded, written, hashed)
+                    )
+            shell = await asyncio.to_thread(summary_shell, rebranded)
+            for event in rebranded:
+                if isinstance(event, e.PresetSaved):
+                    self._custom_presets[event.name] = event.phases
+            self._past[sid] = Past(shell)  # folded when first reviewed, as after a restart
+            self._imports[hashed] = sid
+        return Imported(sid)
+
+    async def purge(self, sid: str, by: str) -> int:
+        """Delete an ended session's events for good; the audit log records that it happened.
+        It is gone from every view at once; its rows are deleted in parts, each holding the
+        writer only briefly (an interrupted purge is finished at the next start)."""
+
+        async with self._writer:
+            session = self._sessions.get(sid)
+            if session is None and sid not in self._past:
+                raise DomainError("there is no such session")
+            if session is not None and not session.ended:
+                raise DomainError("end the session before purging it")
+            count = await self._recording(self._store.begin_purge(sid, self.clock(), by))
+            self._forget(sid)
+            self._past.pop(sid, None)
+            self._imports = {k: v for k, v in self._imports.items() if v != sid}
+            self._publisher.close_session(sid)
+        done = False
+        while not done:
+            async with self._writer:
+                done = await self._recording(self._store.purge_part(sid))
+        return count

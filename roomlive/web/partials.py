@@ -1,0 +1,89 @@
+"""The region partials (templates/regions/*.html) called from Python: one typed function per
+macro, so mypy checks every call, and every call names its arguments.
+
+A macro is loaded when first called; if its parameters are no longer the ones its function
+passes, that first call fails at once, naming both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+from roomlive.core.model import Participant, Session
+from roomlive.live.presence import Attendance
+
+# Which file holds each macro (the file is named for its region).
+MACRO_FILES = {
+    "topbar": "regions/topbar.html",
+    "tile": "regions/tile.html",
+    "requests": "regions/requests.html",
+    "tools": "regions/tools.html",
+    "sheet": "regions/sheet.html",
+    "assist_status": "regions/assist_status.html",
+    "assist_not_sent": "regions/assist_status.html",
+}
+
+
+class Partials:
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self._macros: dict[str, Any] = {}
+
+    def topbar(self, *, session: Session, now: float, oob: bool) -> str:
+        return self._call("topbar", session=session, now=now, oob=oob)
+
+    def tile(
+        self,
+        *,
+        session: Session,
+        participant: Participant,
+        index: int,
+        count: int,
+        now: float,
+        online: frozenset[str] | None,
+        oob: bool,
+    ) -> str:
+        """`index` of `count` mats on the ring; `online` None where buttons are not known."""
+        return self._call(
+            "tile",
+            session=session,
+            participant=participant,
+            index=index,
+            count=count,
+            now=now,
+            online=online,
+            oob=oob,
+        )
+
+    def requests(self, *, session: Session, now: float, oob: bool) -> str:
+        return self._call("requests", session=session, now=now, oob=oob)
+
+    def tools(self, *, session: Session, presence: Attendance | None, oob: bool) -> str:
+        return self._call("tools", session=session, presence=presence, oob=oob)
+
+    def sheet(self, *, session: Session, participant: Participant, now: float) -> str:
+        return self._call("sheet", session=session, participant=participant, now=now)
+
+    def assist_status(self, *, session: Session, participant: Participant, oob: bool) -> str:
+        return self._call("assist_status", session=session, participant=participant, oob=oob)
+
+    def assist_not_sent(self) -> str:
+        return self._call("assist_not_sent")
+
+    def _call(self, name: str, /, **arguments: object) -> str:
+        macro = self._macros.get(name)
+        if macro is None:
+            macro = self._load(name, tuple(arguments))
+        return str(macro(**arguments))
+
+    def _load(self, name: str, passed: tuple[str, ...]) -> Any:
+        macro = getattr(self._env.get_template(MACRO_FILES[name]).module, name)
+        if set(macro.arguments) != set(passed):
+            raise TypeError(
+                f"macro {name} in {MACRO_FILES[name]} takes {', '.join(macro.arguments)}; "
+                f"its function passes {', '.join(passed)}"
+            )
+        self._macros[name] = macro
+        return macro
