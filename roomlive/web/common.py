@@ -63,7 +63,8 @@ async def page_off_loop(
 
 
 def error_page(conn: HTTPConnection, status_code: int, title: str, message: str) -> HTMLResponse:
-    return page(conn, "error.html", status_code, title=title, message=message, link="/")
+    home = path_to(conn, "home")
+    return page(conn, "error.html", status_code, title=title, message=message, link=home)
 
 
 def sentence(error: Exception | str) -> str:
@@ -80,8 +81,14 @@ def toast(
     return page(conn, "_toast.html", status_code, message=message, kind=kind, sticky=sticky)
 
 
+def path_to(conn: HTTPConnection, name: str, **params: str) -> str:
+    """The path of the route called `name` (see web/__init__.py): no URL is written by hand."""
+    return str(conn.app.url_path_for(name, **params))
+
+
 def login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/join?next={quote(request.url.path)}", status_code=303)
+    join = path_to(request, "join")
+    return RedirectResponse(f"{join}?next={quote(request.url.path)}", status_code=303)
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -18,6 +18,7 @@ from roomlive.web import auth
 from roomlive.web.common import (
     Services,
     page,
+    path_to,
     public_base_url,
     read_form,
     secure,
@@ -129,7 +130,7 @@ async def create_session(request: Request) -> Response:
         await svc.rooms.execute(command.sid, command, key)
     except (BadInput, DomainError) as error:
         return new_session_form(request, form, sentence(error))
-    return RedirectResponse(f"/s/{command.sid}", status_code=303)
+    return RedirectResponse(path_to(request, "dashboard", sid=command.sid), status_code=303)
 
 
 async def dashboard(request: Request) -> Response:
@@ -170,7 +171,8 @@ async def cards(request: Request) -> Response:
     session = await session_in_path(request)
     svc = services(request)
     base = public_base_url(request)
-    join_url = f"{base}/join?next=/s/{session.sid}&code={svc.credentials.join_code}"
+    dashboard = path_to(request, "dashboard", sid=session.sid)
+    join_url = f"{base}{path_to(request, 'join')}?next={dashboard}&code={svc.credentials.join_code}"
     return page(request, "cards.html", session=session, base_url=base, join_url=join_url)
 
 

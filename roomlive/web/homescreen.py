@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from roomlive.web.common import path_to
 from roomlive.web.guards import participant_of_token
 
 THEME_COLOUR = "#000000"  # the room is dark: no bright bar above the page
@@ -47,14 +48,15 @@ def _manifest(name: str, short_name: str, start_url: str, display: str) -> Respo
 
 
 async def facilitator_manifest(request: Request) -> Response:
-    return _manifest("roomlive", "roomlive", "/", "standalone")
+    return _manifest("roomlive", "roomlive", path_to(request, "home"), "standalone")
 
 
 async def participant_manifest(request: Request) -> Response:
     """The button page alone, full screen: its link is the participant's, so is its manifest."""
     participant_of_token(request)
     token = request.path_params["token"]
-    return _manifest("Support button", "Support", f"/p/{token}", "fullscreen")
+    start = path_to(request, "participant", token=token)
+    return _manifest("Support button", "Support", start, "fullscreen")
 
 
 def favicon(static_dir: Path) -> Callable[[Request], Awaitable[Response]]:

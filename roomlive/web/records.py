@@ -25,7 +25,7 @@ from roomlive.review.export import Row, rows, to_csv, to_json
 from roomlive.review.figures import clock_time, duration, figures, final_state
 from roomlive.review.importing import BadExport, parse_export
 from roomlive.review.timeline import layout
-from roomlive.web.common import page, page_off_loop, read_form, sentence, services
+from roomlive.web.common import page, page_off_loop, path_to, read_form, sentence, services
 from roomlive.web.guards import session_in_path, signed_in
 from roomlive.web.inputs import BadInput
 from roomlive.web.refusals import NoSuchSession
@@ -144,7 +144,8 @@ async def purge(request: Request) -> Response:
     except DomainError as error:
         return await _purge_form(request, events, sentence(error))
     message = f"{count} events of “{state.name}” were deleted. The audit log records the purge."
-    return page(request, "error.html", title="Session purged", message=message, link="/")
+    home = path_to(request, "home")
+    return page(request, "error.html", title="Session purged", message=message, link=home)
 
 
 async def import_page(request: Request) -> Response:
@@ -168,7 +169,7 @@ async def import_export(request: Request) -> Response:
         return JSONResponse({"error": str(error)}, 400)
     wanted = wanted if SAFE_SID.fullmatch(wanted) else ""
     imported = await services(request).rooms.import_session(wanted, events, who)
-    answer = {"sid": imported.sid, "review": f"/s/{imported.sid}/review"}
+    answer = {"sid": imported.sid, "review": path_to(request, "review", sid=imported.sid)}
     if imported.already:  # a retry, or the same file twice: still one session
         return JSONResponse({**answer, "already": True}, 200)
     return JSONResponse(answer, 201)
