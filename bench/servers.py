@@ -33,6 +33,7 @@ STOP_TIMEOUT_SECONDS = 10.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
 
+BENCH_CONNECTIONS_PER_ADDRESS = 1024  # the total cap; clinic size opens a few hundred
 Kind = Literal["roomlive", "baseline"]
 KINDS: tuple[Kind, ...] = ("roomlive", "baseline")
 
@@ -68,7 +69,9 @@ class ServerProcess:
         common = ["--host", HOST, "--port", str(self.port), "--join-code", JOIN_CODE]
         if self.kind == "roomlive":
             db = self.workdir / "roomlive.db"
-            return [sys.executable, "-m", "roomlive", *common, "--db", str(db), "--no-demo"]
+            # Every simulated tablet and phone comes from 127.0.0.1: lift the per-address cap.
+            cap = ["--max-connections-per-address", str(BENCH_CONNECTIONS_PER_ADDRESS)]
+            return [sys.executable, "-m", "roomlive", *common, "--db", str(db), "--no-demo", *cap]
         return [sys.executable, "-m", "bench.baseline", *common]
 
     def start(self) -> ServerProcess:

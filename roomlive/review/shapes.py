@@ -74,7 +74,7 @@ class Lane:
 
 
 @dataclass(frozen=True)
-class Tick:
+class AxisTick:
     x: float
     label: str
 

@@ -24,10 +24,10 @@ from roomlive.review.shapes import (
     PLOT_LEFT,
     PLOT_RIGHT,
     WIDTH,
+    AxisTick,
     Lane,
     Mark,
     Span,
-    Tick,
     X,
     fit,
 )
@@ -60,7 +60,7 @@ class Timeline:
     timezone: str
     height: float
     lanes_bottom: float
-    ticks: tuple[Tick, ...]
+    ticks: tuple[AxisTick, ...]
     bands: tuple[Span, ...]
     pauses: tuple[Span, ...]
     room: tuple[Mark | Span, ...]
@@ -149,7 +149,7 @@ def _states(events: Iterable[e.Event]) -> Iterable[tuple[e.Event, Session]]:
         yield ev, state
 
 
-def _ticks(start: float, end: float, tz: str, x: X) -> tuple[Tick, ...]:
+def _ticks(start: float, end: float, tz: str, x: X) -> tuple[AxisTick, ...]:
     minutes = (end - start) / 60
     step = next((s for s in TICK_STEPS if minutes / s <= MAX_TICKS), TICK_STEPS[-1]) * 60
     offset = local_or_utc(start, tz).utcoffset()
@@ -157,7 +157,7 @@ def _ticks(start: float, end: float, tz: str, x: X) -> tuple[Tick, ...]:
     first = math.ceil((start + shift) / step) * step - shift
     count = int((end - first) // step) + 1
     ats = [first + i * step for i in range(count)]
-    return tuple(Tick(x(at), local_or_utc(at, tz).strftime("%H:%M")) for at in ats)
+    return tuple(AxisTick(x(at), local_or_utc(at, tz).strftime("%H:%M")) for at in ats)
 
 
 def _bands(
