@@ -54,7 +54,8 @@ EXIT_RESTORE_REFUSED = 5
 GIL_SWITCH_SECONDS = 0.001
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The server's flags: README's "Configuration" lists each one (a test holds it to that)."""
     parser = argparse.ArgumentParser(prog="run.py", description="Start the roomlive server.")
     parser.add_argument(
         "--host", default="0.0.0.0", help="address to listen on (default: all, for the LAN)"
@@ -121,10 +122,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="start even though the newest backup holds events the log does not",
     )
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo session")
-    return parser.parse_args(argv)
+    return parser
 
 
-def parse_restore_args(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def build_restore_parser() -> argparse.ArgumentParser:
+    """`run.py restore`'s flags (docs/OPERATIONS.md, "Restore: one command")."""
     parser = argparse.ArgumentParser(
         prog="run.py restore",
         description="Put a backup in place of the log (stop the server first). The current log "
@@ -134,7 +140,11 @@ def parse_restore_args(argv: list[str]) -> argparse.Namespace:
         "--from", dest="backup", type=Path, required=True, metavar="FILE", help="the backup file"
     )
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the log to replace")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_restore_args(argv: list[str]) -> argparse.Namespace:
+    return build_restore_parser().parse_args(argv)
 
 
 def restore_command(argv: list[str]) -> int:
