@@ -180,11 +180,11 @@ def check_seconds(db: Path) -> float:
 
 def measure(db: Path) -> dict[str, float]:
     """Seconds to open the store and rebuild every session, as the server does on start."""
-    from roomlive.app import TEMPLATES_DIR
     from roomlive.live.hub import Hub
     from roomlive.live.rooms import Rooms
     from roomlive.live.steady_clock import SteadyClock
     from roomlive.live.store import EventStore
+    from roomlive.web import TEMPLATES_DIR
     from roomlive.web.render import Views
 
     async def replay() -> dict[str, float]:

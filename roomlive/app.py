@@ -25,15 +25,12 @@ from roomlive.live.rooms import Rooms
 from roomlive.live.steady_clock import SteadyClock
 from roomlive.live.store import EventStore
 from roomlive.live.upkeep import Upkeep
-from roomlive.web import EXCEPTION_HANDLERS, Services, routes
+from roomlive.web import EXCEPTION_HANDLERS, STATIC_DIR, TEMPLATES_DIR, Services, routes
 from roomlive.web.auth import Credentials, JoinThrottle
 from roomlive.web.render import Views
 
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent  # templates and static files ship inside it
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-STATIC_DIR = PACKAGE_DIR / "static"
 
 GZIP_MIN_BYTES = 500  # a toast or a 204 is not worth compressing
 

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from roomlive.app import TEMPLATES_DIR
 from roomlive.core import codec
 from roomlive.core import events as e
 from roomlive.core.apply import fold
 from roomlive.core.commandkeys import CommandKey
 from roomlive.core.model import CHECK_STATUSES, OUTCOMES
 from roomlive.live.presence import Attendance
+from roomlive.web import TEMPLATES_DIR
 from roomlive.web.render import Views
 from tests.clients import Room, Socket, key
 from tests.server import Server

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from roomlive.app import TEMPLATES_DIR
 from roomlive.core import codec
 from roomlive.core.apply import fold
 from roomlive.live.hub import Hub
@@ -24,6 +23,7 @@ from roomlive.review.export import to_csv, to_json
 from roomlive.review.figures import figures
 from roomlive.review.importing import parse_export
 from roomlive.review.timeline import layout
+from roomlive.web import TEMPLATES_DIR
 from roomlive.web.render import Views
 from tests.clients import Room
 from tests.server import Server

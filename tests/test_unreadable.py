@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from roomlive.app import TEMPLATES_DIR
 from roomlive.core import events as e
 from roomlive.core.commandkeys import server_key
 from roomlive.core.commands import CheckParticipant
@@ -22,6 +21,7 @@ from roomlive.live.records import UnreadableRow
 from roomlive.live.rooms import Rooms
 from roomlive.live.steady_clock import SteadyClock
 from roomlive.live.store import EventStore
+from roomlive.web import TEMPLATES_DIR
 from roomlive.web.render import Views
 from tests.clients import Room, key
 from tests.server import Server

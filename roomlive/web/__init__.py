@@ -22,7 +22,11 @@ from roomlive.web.guards import facilitators, from_our_pages, json_api
 from roomlive.web.showing import showable
 from roomlive.web.testing import advance_clock
 
-__all__ = ["EXCEPTION_HANDLERS", "Services", "routes"]
+__all__ = ["EXCEPTION_HANDLERS", "STATIC_DIR", "TEMPLATES_DIR", "Services", "routes"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # templates and static files ship inside
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
 
 # Every failure a handler or guard raises, answered in one place in the client's style.
 EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {

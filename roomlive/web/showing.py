@@ -1,5 +1,5 @@
 """Session pages that answer "cannot be shown: <reason>" when that session's state cannot be
-rendered, instead of failing with a bare 500 (see roomlive/showing.py)."""
+rendered, instead of failing with a bare 500 (see roomlive/web/unshowable.py)."""
 
 from __future__ import annotations
 

@@ -42,8 +42,7 @@ class RouteUrls:
 
 def app_routes() -> list[BaseRoute]:
     """The app's routes without a running app: for templates set up by tests and tools."""
-    # Imported here: the app and its handlers import the rendering that uses this module.
-    from roomlive.app import STATIC_DIR
-    from roomlive.web import routes
+    # Imported here: the routes' handlers import the rendering that uses this module.
+    from roomlive.web import STATIC_DIR, routes
 
     return routes(str(STATIC_DIR))

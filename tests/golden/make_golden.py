@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from roomlive.app import TEMPLATES_DIR
 from roomlive.core import commands as c
 from roomlive.core.commandkeys import CommandKey, asked_for, participant_sender, server_key
 from roomlive.core.model import DoseKind, ParticipantSpec, Phase, RequestKind, Status, Thresholds
@@ -28,6 +27,7 @@ from roomlive.live.hub import Hub
 from roomlive.live.rooms import Rooms
 from roomlive.live.steady_clock import SteadyClock
 from roomlive.live.store import EventStore
+from roomlive.web import TEMPLATES_DIR
 from roomlive.web.render import Views
 
 TIMEZONE = "Europe/Berlin"
