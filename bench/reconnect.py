@@ -4,9 +4,9 @@
     python -m bench.reconnect --tries 10 --outage-tries 3        # the 20 s outage 3 times only
     python -m bench.reconnect --tries 3 --outage-seconds 5       # a quick run
 
-One roomlive server (tests/server.py: a subprocess on 127.0.0.1, stopped and started on the same
-port and database) and Debian's headless Chromium (tests/browser_support.py). Each case is
-timed from the moment the link is back until the page is current again:
+One roomlive server (tests/support/server.py: a subprocess on 127.0.0.1, stopped and started on
+the same port and database) and Debian's headless Chromium (tests/browser/browser_support.py).
+Each case is timed from the moment the link is back until the page is current again:
 
 - blip: Playwright's `set_offline` for --blip-seconds (the socket stays open, fetches fail); a
   status is tapped on the tablet meanwhile. From `set_offline(False)` until the tile shows that
@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.browser_support import (
+from tests.browser.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE,
@@ -46,7 +46,7 @@ from tests.browser_support import (
     join_and_open_dashboard,
     open_button_page,
 )
-from tests.server import JOIN_CODE, Server
+from tests.support.server import JOIN_CODE, Server
 
 from .stats import percentile
 
