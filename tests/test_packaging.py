@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server import free_port
+from tests.support.server import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUILD_SECONDS = 120

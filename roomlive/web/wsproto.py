@@ -3,8 +3,8 @@
 When a tablet stops reading, the hub drops it (1013), but the close frame cannot be written past
 the full send buffer, and uvicorn's `transport.close()` waits to flush that buffer forever: the
 socket and its buffered megabytes would stay. Aborting instead frees them at once. This leans on
-uvicorn's `writable` event and its keepalive attributes (uvicorn 0.54); tests/test_stall.py and
-tests/test_presence.py check them on every upgrade.
+uvicorn's `writable` event and its keepalive attributes (uvicorn 0.54); tests/live/test_stall.py and
+tests/live/test_presence.py check them on every upgrade.
 """
 
 from __future__ import annotations
