@@ -1,6 +1,7 @@
 """The rooms: live state per session, kept by executing commands through the one writer.
 
-command -> decide -> append (committed) -> apply -> render once -> publish to every socket.
+command -> decide -> append (committed) -> apply -> render once -> publish to every socket;
+the commands that wait while a commit is in flight are committed together (batching.py).
 
 Ended sessions are not folded at start-up: only what the home page lists about them is read (their
 creation, phases and end), and the whole log of one is folded, in a worker thread, when it is
@@ -24,10 +25,10 @@ from roomlive.core import codec
 from roomlive.core import events as e
 from roomlive.core.commandkeys import CommandKey, server_key
 from roomlive.core.commands import Command, Tick
-from roomlive.core.decide import decide
 from roomlive.core.model import Session
 from roomlive.core.shared import DomainError
-from roomlive.live.answers import Imported, KeyReused, Outcome, SessionUnreadable
+from roomlive.live.answers import Imported, Outcome, SessionUnreadable
+from roomlive.live.batching import Batch, Decided, GroupCommit, Pending, settle
 from roomlive.live.folding import (
     SUMMARY_TYPES,
     Past,
@@ -70,6 +71,7 @@ class Rooms(Registry):
         self._publisher = Publisher(hub, views, self.presence)
         self._imports: dict[str, str] = {}  # content hash of an imported file -> its session
         self._writer = asyncio.Lock()
+        self._commits = GroupCommit(self._commit)
         self._importer = asyncio.Lock()
         self.write_problem: str | None = None  # why the last write failed; None once one succeeds
 
@@ -124,31 +126,54 @@ class Rooms(Registry):
         return self._publisher.snapshot(session, self.clock())
 
     async def execute(self, sid: str, command: Command, key: CommandKey) -> Outcome:
-        """Decide, commit, apply and publish one command. Raises DomainError if refused."""
+        """Decide, commit, apply and publish one command, in one transaction with the commands
+        that arrived while the writer was busy (group commit). Raises DomainError if refused."""
+        return await self._commits.submit(sid, command, key)
+
+    async def _commit(self, waiting: list[Pending]) -> None:
         async with self._writer:
-            if sid in self._unreadable:
-                raise SessionUnreadable(self._unreadable[sid])
-            asked_before = await self._asked_before(sid, key)
-            if asked_before is not None:
-                if asked_before != key.asked:
-                    raise KeyReused(key.key)
-                return Outcome((), duplicate=True)
-            now = self.clock()
-            past = self._past.get(sid)
-            # An ended session not folded yet: its shell is enough to refuse it as ended.
-            events = decide(past.shell if past else self._sessions.get(sid), command, now)
-            if not events:
-                return Outcome(())
+            await self._write(waiting)
+
+    async def _write(self, waiting: list[Pending]) -> None:
+        """Decide a batch in order, write it in one transaction, then fold and publish each
+        command in commit order and answer every caller. Raises NotRecorded if not written."""
+        batch = Batch(self._rules_state, self._asked_before, self.clock)
+        for pending in waiting:
+            await batch.add(pending)
+        writes = batch.writes()
+        if writes:
             try:
-                await self._recording(self._store.append(sid, key.stored(), events))
+                await self._recording(self._store.append_commands(writes))
             except DuplicateCommand:
-                return Outcome((), duplicate=True)
-            revoked = [token for event in events for token in self._fold(sid, key, event)]
-            # Published before the lock is released, so every socket sees commit order.
-            self._publisher.events(self._sessions[sid], events, now)
+                if len(waiting) == 1:
+                    settle(waiting[0], Outcome((), duplicate=True))
+                    return
+                # A key the log holds and the rooms did not: one at a time finds whose.
+                for pending in waiting:
+                    await self._write([pending])
+                return
+        # Published before the lock is released, so every socket sees commit order.
+        for decided in batch.recorded():
+            self._show(decided)
+        batch.answer()
+
+    def _show(self, decided: Decided) -> None:
+        sid, events = decided.pending.sid, decided.outcome.events
+        revoked = [t for event in events for t in self._fold(sid, decided.pending.key, event)]
+        try:
+            self._publisher.events(self._sessions[sid], events, decided.now)
             for token in revoked:
                 self._publisher.revoke_link(token)
-        return Outcome(tuple(events))
+        except Exception as error:  # recorded and folded: the commands after it go on
+            settle(decided.pending, decided.outcome, error)
+
+    def _rules_state(self, sid: str) -> Session | None:
+        """A session as the rules decide on it; an ended one not folded yet is its shell, which
+        is enough to refuse it as ended."""
+        if sid in self._unreadable:
+            raise SessionUnreadable(self._unreadable[sid])
+        past = self._past.get(sid)
+        return past.shell if past else self._sessions.get(sid)
 
     async def _asked_before(self, sid: str, key: CommandKey) -> str | None:
         if sid in self._past:  # its keys are not loaded: the log is asked for this one

@@ -62,6 +62,8 @@ PART_ROWS = 1000
 
 # An event encoded for the log, before it has a seq: (type, data).
 Encoded = tuple[str, str]
+# What one command writes: (session id, stored command key, its events).
+CommandEvents = tuple[str, str, Sequence[Event]]
 
 
 class LogWriter:
@@ -144,14 +146,27 @@ class LogWriter:
     ) -> list[StoredEvent]:
         """Write all events of one command and their chain values in one transaction (atomic),
         then return them."""
-        if not events:
+        return await self.append_commands([(session_id, command_key, events)])
+
+    async def append_commands(self, commands: Sequence[CommandEvents]) -> list[StoredEvent]:
+        """Write the events of several commands, in order, and their chain values in one
+        transaction (group commit: one fsync for all of them; all or none), then return them."""
+        rows: list[Row] = []
+        stored: list[StoredEvent] = []
+        for session_id, command_key, events in commands:
+            encoded = [encode(ev) for ev in events]
+            more_rows, more_stored = self._rows(
+                session_id, command_key, events, encoded, after=len(rows)
+            )
+            rows += more_rows
+            stored += more_stored
+        if not rows:
             return []
-        rows, stored = self._rows(session_id, command_key, events, [encode(ev) for ev in events])
         try:
             await self._insert(rows)
         except sqlite3.IntegrityError as error:
             if "UNIQUE" in str(error) and "command_key" in str(error):
-                raise DuplicateCommand(command_key) from None
+                raise DuplicateCommand(*(key for _, key, _ in commands)) from None
             raise
         self._committed(stored)
         return stored
@@ -163,11 +178,13 @@ class LogWriter:
         events: Sequence[Event],
         encoded: Sequence[Encoded],
         first_part: int = 0,
+        after: int = 0,
     ) -> tuple[list[Row], list[StoredEvent]]:
+        """The rows of one command's events; `after`: rows before them in the same transaction."""
         rows: list[Row] = []
         stored = []
         for offset, (event, (type_name, data)) in enumerate(zip(events, encoded, strict=True)):
-            seq = self._last_seq + 1 + offset
+            seq = self._last_seq + 1 + after + offset
             part = first_part + offset
             # `at` as a float: the chain hashes the row as SQLite's REAL column gives it back.
             rows.append((seq, session_id, command_key, part, float(event.at), type_name, data))
