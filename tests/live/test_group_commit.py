@@ -44,7 +44,11 @@ class RecordingHub(Hub):
 
     def phones(self) -> list[str]:
         """The button links that were pushed a status, in order."""
-        return [name for kind, name in self.channels if kind == "participant"]
+        return [
+            channel[1]
+            for channel in self.channels
+            if isinstance(channel, tuple) and channel[0] == "participant"
+        ]
 
 
 class Commits:
@@ -184,5 +188,7 @@ async def test_a_cancelled_caller_leaves_the_rest_of_its_batch_alone(
     waiting[1].cancel()
     done = await asyncio.gather(*waiting, return_exceptions=True)
     assert isinstance(done[1], asyncio.CancelledError)
-    assert [type(o.events[0]) for o in (done[0], done[2])] == [e.AssistRaised] * 2
+    assert [type(o.events[0]) for o in (done[0], done[2]) if isinstance(o, Outcome)] == [
+        e.AssistRaised
+    ] * 2
     assert hub.phones() == ["token-p1", "token-p3"]
