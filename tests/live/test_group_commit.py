@@ -192,3 +192,19 @@ async def test_a_cancelled_caller_leaves_the_rest_of_its_batch_alone(
         e.AssistRaised
     ] * 2
     assert hub.phones() == ["token-p1", "token-p3"]
+
+
+async def test_a_key_the_log_holds_but_the_rooms_do_not_is_a_duplicate_of_its_own(
+    room: tuple[Rooms, EventStore, RecordingHub],
+) -> None:
+    rooms, store, hub = room
+    command, key = press("p2", "logged")
+    await store.append(
+        SID, key.stored(), [e.AssistRaised(at=1.5, by="participant", rid="r-x", pid="p3")]
+    )
+
+    outcomes = await together(rooms, press("p1", "k1"), (command, key), press("p4", "k1"))
+
+    assert outcomes[1] == Outcome((), duplicate=True)
+    assert [type(outcomes[i].events[0]) for i in (0, 2)] == [e.AssistRaised] * 2
+    assert hub.phones() == ["token-p1", "token-p4"]
