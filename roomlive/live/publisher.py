@@ -13,7 +13,15 @@ from roomlive.core import events as e
 from roomlive.core.model import Session
 from roomlive.live.hub import Hub
 from roomlive.live.presence import Presence
-from roomlive.live.regions import Region, Renderer, affected_buttons, affected_regions, time_marks
+from roomlive.live.regions import (
+    Region,
+    Renderer,
+    affected_buttons,
+    affected_regions,
+    request_regions,
+    time_marks,
+)
+from roomlive.live.shown import Shown, shown
 
 CLOSE_LINK_REVOKED = 4404
 
@@ -38,6 +46,7 @@ class Publisher:
         self._views = views
         self._presence = presence
         self._time_marks: dict[str, dict[str, tuple[object, ...]]] = {}
+        self._shown: dict[str, Shown] = {}  # the requests as last pushed, per session
 
     def snapshot(self, session: Session, now: float) -> str:
         return self._views.snapshot(session, now, self._presence.attendance(session.sid))
@@ -54,6 +63,7 @@ class Publisher:
             self._hub.publish(participant_channel(participant.token), status)
 
     def regions(self, session: Session, regions: Sequence[Region], now: float) -> None:
+        regions = self._request_parts(session, regions)
         presence = self._presence.attendance(session.sid)
         fragment = self._views.fragments(session, regions, now, presence)
         self._hub.publish(facilitator_channel(session.sid), fragment)
@@ -67,6 +77,23 @@ class Publisher:
         if changed:
             self.regions(session, [Region.tile(pid) for pid in changed], now)
 
+    def _request_parts(self, session: Session, regions: Sequence[Region]) -> list[Region]:
+        """The request list's parts that changed since the last push, in place of
+        `Region.REQUEST_CHANGES`: every tablet was shown that last push or a snapshot since."""
+        if Region.REQUEST_CHANGES not in regions and Region.REQUESTS not in regions:
+            return list(regions)
+        after = shown(session)
+        before = None if Region.REQUESTS in regions else self._shown.get(session.sid)
+        self._shown[session.sid] = after
+        parts = request_regions(before, after)
+        result: list[Region] = []
+        for region in regions:
+            if region in (Region.REQUEST_CHANGES, Region.REQUESTS):
+                result += [part for part in parts if part not in result]
+            else:
+                result.append(region)
+        return result
+
     def revoke_link(self, token: str) -> None:
         self._hub.close_channel(participant_channel(token), CLOSE_LINK_REVOKED)
 
@@ -75,3 +102,4 @@ class Publisher:
 
     def forget(self, sid: str) -> None:
         self._time_marks.pop(sid, None)
+        self._shown.pop(sid, None)

@@ -12,15 +12,27 @@ from roomlive.core import events as e
 from roomlive.core.model import Participant, Session
 from roomlive.core.timing import likely_phase, overdue, vitals_due
 from roomlive.live.presence import Attendance
+from roomlive.live.shown import ListChange, Shown, banner, list_change
+
+RegionKind = Literal[
+    "topbar", "requests", "tools", "tile", "changes", "items", "alerts", "head", "recent"
+]
 
 
 @dataclass(frozen=True)
 class Region:
-    kind: Literal["topbar", "requests", "tools", "tile"]
+    """A part of the dashboard, pushed replacing the element with its id. Of the request list,
+    `requests` is the whole; `changes` (what a request event names) becomes the parts that changed
+    (`request_regions`): the list's `items` and its `alerts` banners (each with its
+    `ListChange`), its `head` (the counts) and the `recent`ly closed."""
+
+    kind: RegionKind
     key: str = ""
+    change: ListChange | None = None
 
     TOPBAR: ClassVar[Region]
     REQUESTS: ClassVar[Region]
+    REQUEST_CHANGES: ClassVar[Region]
     TOOLS: ClassVar[Region]
 
     @staticmethod
@@ -30,6 +42,7 @@ class Region:
 
 Region.TOPBAR = Region("topbar")
 Region.REQUESTS = Region("requests")
+Region.REQUEST_CHANGES = Region("changes")
 Region.TOOLS = Region("tools")
 
 
@@ -77,7 +90,7 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
         case e.TokenReissued(pid=pid):
             return [Region.tile(pid), Region.TOOLS]
         case e.RequestEvent(rid=rid):
-            return [Region.tile(session.requests[rid].pid), Region.REQUESTS]
+            return [Region.tile(session.requests[rid].pid), Region.REQUEST_CHANGES]
         case e.ButtonTestStarted() | e.ButtonTestEnded():
             return [Region.TOOLS, *(Region.tile(pid) for pid in session.participants)]
         case e.LadderChanged():
@@ -92,6 +105,25 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
         case e.SessionCreated():
             return []
     return [Region.TOPBAR]
+
+
+def request_regions(before: Shown | None, after: Shown) -> list[Region]:
+    """The parts of the request list that changed from `before` to `after`, as last pushed
+    (None: not known, so the whole list)."""
+    if before is None:
+        return [Region.REQUESTS]
+    regions = []
+    alerts = list_change(before.alerts, after.alerts, lambda a, b: banner(a) == banner(b))
+    if alerts is not None:
+        regions.append(Region("alerts", change=alerts))
+    if before.counts != after.counts:
+        regions.append(Region("head"))
+    items = list_change(before.live, after.live, lambda a, b: a == b)
+    if items is not None:
+        regions.append(Region("items", change=items))
+    if before.recent != after.recent:
+        regions.append(Region("recent"))
+    return regions
 
 
 def affected_buttons(session: Session, event: e.Event) -> list[str]:

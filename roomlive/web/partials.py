@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from roomlive.core.model import Participant, Session
+from roomlive.core.model import AssistRequest, Participant, Session
 from roomlive.live.presence import Attendance
 
 # Which file holds each macro (the file is named for its region).
@@ -19,6 +19,10 @@ MACRO_FILES = {
     "topbar": "regions/topbar.html",
     "tile": "regions/tile.html",
     "requests": "regions/requests.html",
+    "alert_banner": "regions/requests.html",
+    "requests_head": "regions/requests.html",
+    "request_item": "regions/requests.html",
+    "recent_requests": "regions/requests.html",
     "tools": "regions/tools.html",
     "sheet": "regions/sheet.html",
     "assist_status": "regions/assist_status.html",
@@ -59,6 +63,22 @@ class Partials:
 
     def requests(self, *, session: Session, now: float, oob: bool) -> str:
         return self._call("requests", session=session, now=now, oob=oob)
+
+    def alert_banner(
+        self, *, session: Session, request: AssistRequest, now: float, oob: bool
+    ) -> str:
+        return self._call("alert_banner", session=session, request=request, now=now, oob=oob)
+
+    def requests_head(self, *, session: Session, oob: bool) -> str:
+        return self._call("requests_head", session=session, oob=oob)
+
+    def request_item(
+        self, *, session: Session, request: AssistRequest, now: float, oob: bool
+    ) -> str:
+        return self._call("request_item", session=session, request=request, now=now, oob=oob)
+
+    def recent_requests(self, *, session: Session, oob: bool) -> str:
+        return self._call("recent_requests", session=session, oob=oob)
 
     def tools(self, *, session: Session, presence: Attendance | None, oob: bool) -> str:
         return self._call("tools", session=session, presence=presence, oob=oob)

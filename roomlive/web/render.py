@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from roomlive.core.model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, Re
 from roomlive.core.timing import hmmss, likely_phase, local_time, overdue, overdue_at, vitals_due
 from roomlive.live.presence import Attendance
 from roomlive.live.regions import Region
+from roomlive.live.shown import ALERTS_SHOWN, ListChange
 from roomlive.web.bounds import FORM_LIMITS
 from roomlive.web.partials import Partials
 from roomlive.web.urls import RouteUrls, app_routes
@@ -32,6 +34,11 @@ TILE_GAP_PERCENT = 1.5
 TILE_TEXT_SCALE = 0.00104  # tile text size per percent of tile side, as a share of the ring
 QR_SCALE = 4
 QR_BORDER = 2
+# A line's indentation: dropped, but kept as one space after a tag whose newline Jinja drops
+# (trim_blocks) where no tag follows, so that whitespace stays wherever there was some.
+INDENTATION = re.compile(r"(?<![%#]\})\n[ \t]+|(?<=[%#]\})(\n)[ \t]+(?!\{[%#])")
+# How each list's parts are named: (id of a part, less the request's id; id of the list).
+LIST_IDS = {"items": ("request-", "requests-list"), "alerts": ("alert-", "alerts")}
 
 
 def mmss(seconds: float) -> str:
@@ -87,12 +94,23 @@ def qr_svg(url: str) -> Markup:
     return Markup(code.svg_inline(scale=QR_SCALE, border=QR_BORDER, omitsize=True))
 
 
+class CompactRegions(FileSystemLoader):
+    """The region templates without their lines' indentation: they are pushed with every change,
+    and a line's leading spaces, between elements or attributes, show nothing."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if template.startswith("regions/"):
+            source = INDENTATION.sub(lambda m: "\n " if m.group(1) else "\n", source)
+        return source, filename, uptodate
+
+
 class Views:
     def __init__(self, templates: Path, routes: Sequence[BaseRoute] | None = None) -> None:
         """`routes` build the templates' URLs: the app's own; by default the same ones, made
         for Views set up outside the app (tests, tools)."""
         self.env = Environment(
-            loader=FileSystemLoader(templates),
+            loader=CompactRegions(templates),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -117,6 +135,7 @@ class Views:
             local_time=local_time,
             url=RouteUrls(app_routes() if routes is None else routes),
             limits=FORM_LIMITS,
+            ALERTS_SHOWN=ALERTS_SHOWN,
         )
         self.partials = Partials(self.env)
 
@@ -159,8 +178,14 @@ class Views:
         partials = self.partials
         if region.kind == "topbar":
             return partials.topbar(session=session, now=now, oob=True)
-        if region.kind == "requests":
+        if region.kind in ("requests", "changes"):  # changes: what changed is not known here
             return partials.requests(session=session, now=now, oob=True)
+        if region.kind == "head":
+            return partials.requests_head(session=session, oob=True)
+        if region.kind == "recent":
+            return partials.recent_requests(session=session, oob=True)
+        if region.kind in ("items", "alerts") and region.change is not None:
+            return self._list_change(session, region.kind, region.change, now)
         if region.kind == "tools":
             return partials.tools(session=session, presence=presence, oob=True)
         ordered = session.by_mat()
@@ -174,3 +199,18 @@ class Views:
             online=presence.buttons if presence is not None else None,
             oob=True,
         )
+
+    def _list_change(self, session: Session, kind: str, change: ListChange, now: float) -> str:
+        """Removed by id, redrawn in place by id, and each run placed after the part before it."""
+        prefix, list_id = LIST_IDS[kind]
+        draw = self.partials.alert_banner if kind == "alerts" else self.partials.request_item
+
+        def part(rid: str, oob: bool) -> str:
+            return draw(session=session, request=session.requests[rid], now=now, oob=oob)
+
+        out = [f'<i hx-swap-oob="delete:#{prefix}{rid}"></i>' for rid in change.gone]
+        out += [part(rid, True) for rid in change.replaced]
+        for anchor, rids in change.runs:
+            where = f"afterend:#{prefix}{anchor}" if anchor else f"afterbegin:#{list_id}"
+            out.append(f'<div hx-swap-oob="{where}">{"".join(part(r, False) for r in rids)}</div>')
+        return "".join(out)

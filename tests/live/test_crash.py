@@ -126,10 +126,24 @@ async def facilitate(
             await burst.send(Sent(client, path, form, key()))
 
 
+PUSHED_ITEM = (
+    r'<li id="request-[^>]*?data-rid="([^"]+)"\s+'
+    r'data-level="\d+" data-claimed-by="([^"]*)"'
+)
+
+
 def open_requests(seen: list[str]) -> list[str]:
-    """The unclaimed requests in the latest request list this tablet was pushed."""
-    latest = next((m for m in reversed(seen) if 'id="requests"' in m), "")
-    return re.findall(r'data-rid="([^"]+)"\s+data-level="\d+" data-claimed-by=""', latest)
+    """The unclaimed requests this tablet shows: its last full list, then the items pushed since
+    (each removed by id, then placed again if it changed)."""
+    shown: dict[str, bool] = {}
+    for message in seen:
+        if 'id="requests"' in message:
+            shown = {}
+        for rid in re.findall(r'delete:#request-([^"]+)"', message):
+            shown.pop(rid, None)
+        for rid, claimed in re.findall(PUSHED_ITEM, message):
+            shown[rid] = not claimed
+    return [rid for rid, unclaimed in shown.items() if unclaimed]
 
 
 def request_items(messages: list[str]) -> list[tuple[str, str, int]]:
