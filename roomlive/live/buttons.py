@@ -46,6 +46,10 @@ class HardwareButtons:
         self._pressed[key] = now
         return False
 
+    def not_pressed(self, sid: str, pid: str, device: str) -> None:
+        """The press was not recorded: a retry of it must not count as the same press."""
+        self._pressed.pop((sid, pid, device), None)
+
     def heard(self, sid: str, pid: str, now: float) -> None:
         """The mat's button was heard: a press or a check-in."""
         self._heard[(sid, pid)] = now

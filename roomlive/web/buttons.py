@@ -145,7 +145,11 @@ async def button_press(request: Request) -> Response:
     try:
         outcome = await rooms.execute(sid, command, key)
     except DomainError as error:
+        rooms.buttons.not_pressed(sid, pid, device)
         return answer(f"not sent: {error}", 409)
+    except BaseException:  # not recorded (the disk): the button's retry must be tried again
+        rooms.buttons.not_pressed(sid, pid, device)
+        raise
     if any(isinstance(event, e.ButtonPaired) for event in outcome.events):
         return answer("ok: paired")
     if any(isinstance(event, e.ButtonTested) for event in outcome.events):
