@@ -60,6 +60,7 @@ class Settings:
     default_timezone: str = "UTC"
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     button_offline_after: float = BUTTON_OFFLINE_GRACE_SECONDS
+    button_checkin_after: float | None = None  # supervision of paired hardware buttons; off
     backup_dir: Path | None = None
 
 
@@ -90,7 +91,14 @@ def create_app(settings: Settings) -> Starlette:
             hub = Hub()
             views = Views(TEMPLATES_DIR, app.routes)  # `url` in pushed fragments: these routes
             clock = SteadyClock(wall=lambda: time.time() + settings.test_wall_offset)
-            rooms = Rooms(store, hub, views, clock, settings.button_offline_after)
+            rooms = Rooms(
+                store,
+                hub,
+                views,
+                clock,
+                settings.button_offline_after,
+                settings.button_checkin_after,
+            )
             count = await rooms.load()
             log.info("replayed %d events into %d sessions", count, rooms.count())
             if settings.create_demo and not rooms.count() and not rooms.unreadable_sessions():

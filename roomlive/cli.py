@@ -32,7 +32,7 @@ from roomlive.web.limits import (
 )
 from roomlive.web.tls import ensure_certificate
 
-TOKEN_IN_PATH = re.compile(r"/p/[^/\s\"]+")
+TOKEN_IN_PATH = re.compile(r"/(p|api/assist|api/button)/[^/\s\"?]+")
 
 
 class RedactTokens(logging.Filter):
@@ -40,8 +40,8 @@ class RedactTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "/p/" in message:
-            record.msg, record.args = TOKEN_IN_PATH.sub("/p/<token>", message), None
+        if "/p/" in message or "/api/" in message:
+            record.msg, record.args = TOKEN_IN_PATH.sub(r"/\1/<token>", message), None
         return True
 
 
@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="another host name tablets use to reach this server (repeatable)",
+    )
+    parser.add_argument(
+        "--button-checkin-after",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long a paired hardware button may go unheard before tiles say so (0: off)",
     )
     parser.add_argument(
         "--button-offline-after",
@@ -192,6 +199,7 @@ def serve(argv: list[str]) -> int:
         test_clock=args.test_clock,
         test_wall_offset=args.test_wall_offset if args.test_clock else 0.0,
         button_offline_after=args.button_offline_after,
+        button_checkin_after=args.button_checkin_after or None,
         backup_dir=backup_dir,
         default_timezone=server_time_zone(),
         allowed_hosts=allowed_hosts(hosts, args.allow_host),

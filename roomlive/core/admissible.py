@@ -58,7 +58,7 @@ def _same(command: type[Any]) -> Origin:
 
 def _raised(state: Session, event: e.AssistRaised) -> c.Command:
     if event.kind is RequestKind.SUPPORT:
-        return c.PressButton(pid=event.pid, rid=event.rid)
+        return c.PressButton(pid=event.pid, rid=event.rid, pressed_at=event.pressed_at)
     return _fields(c.RaiseAssist, event)
 
 
@@ -74,6 +74,10 @@ def _test_press(state: Session, event: e.ButtonTested) -> c.Command:
     """A press; outside a test round it would raise a request, under an id not yet used."""
     ids = (f"test-{n}" for n in range(len(state.requests) + 1))
     return c.PressButton(pid=event.pid, rid=next(i for i in ids if i not in state.requests))
+
+
+def _pairing_press(state: Session, event: e.ButtonPaired) -> c.Command:
+    return c.PressButton(pid=event.pid, rid="pairing", hardware=True)
 
 
 def _thresholds(state: Session, event: e.ThresholdsChanged) -> c.Command:
@@ -126,6 +130,9 @@ ORIGINS: dict[type[e.Event], Origin] = {
     e.ButtonTestStarted: _same(c.StartButtonTest),
     e.ButtonTested: _test_press,
     e.ButtonTestEnded: _same(c.EndButtonTest),
+    e.ButtonPairingStarted: _same(c.PairButton),
+    e.ButtonPaired: _pairing_press,
+    e.ButtonRevoked: _same(c.RevokeButton),
 }
 
 

@@ -93,12 +93,24 @@ def apply(state: Session | None, event: e.Event) -> Session:
             return _with(state, evolve(state.participants[pid], tested=True))
         case e.ButtonTestEnded():
             return evolve(state, test_round=False)
+        case e.ButtonPairingStarted(pid=pid, token=token, seconds=seconds):
+            until = at + seconds
+            pairing = dict(button_token=token, button_pairing_until=until, button_paired_at=None)
+            return _with(state, evolve(state.participants[pid], **pairing))
+        case e.ButtonPaired(pid=pid):
+            paired = dict(button_pairing_until=None, button_paired_at=at)
+            return _with(state, evolve(state.participants[pid], **paired))
+        case e.ButtonRevoked(pid=pid):
+            gone = dict(button_token="", button_pairing_until=None, button_paired_at=None)
+            return _with(state, evolve(state.participants[pid], **gone))
         case e.LadderChanged(
             realert_seconds=realert, escalate_seconds=escalate, stale_seconds=stale
         ):
             return evolve(state, ladder=Ladder(realert, escalate, stale))
-        case e.AssistRaised(by=by, rid=rid, pid=pid, kind=kind):
-            request = AssistRequest(rid=rid, pid=pid, raised_at=at, raised_by=by, kind=kind)
+        case e.AssistRaised(by=by, rid=rid, pid=pid, kind=kind, pressed_at=pressed_at):
+            request = AssistRequest(
+                rid=rid, pid=pid, raised_at=at, raised_by=by, kind=kind, pressed_at=pressed_at
+            )
             return _with(state, evolve(request, open_since=at))
     if isinstance(event, e.RequestEvent):
         return _apply_request(state, event, state.requests[event.rid])

@@ -62,6 +62,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         e.ButtonTestStarted,
         e.ButtonTested,
         e.ButtonTestEnded,
+        e.ButtonPairingStarted,
+        e.ButtonPaired,
+        e.ButtonRevoked,
     )
 }
 

@@ -132,10 +132,15 @@ class ToggleFlag:
 
 @dataclass(frozen=True)
 class PressButton:
-    """The participant's button (phone or hardware) was pressed and held."""
+    """The participant's button (phone or hardware) was pressed and held.
+
+    `pressed_at`: when a hub that queued the press says it was made (None: just now);
+    `hardware`: it came over the mat's hardware link (the first such press pairs a button)."""
 
     pid: str
     rid: str
+    pressed_at: float | None = None
+    hardware: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,23 @@ class ReissueToken:
 
 
 @dataclass(frozen=True)
+class PairButton:
+    """A new hardware link for the mat (the old one stops working); its first press within
+    `seconds` pairs the button."""
+
+    by: str
+    pid: str
+    token: str
+    seconds: int = 120
+
+
+@dataclass(frozen=True)
+class RevokeButton:
+    by: str
+    pid: str
+
+
+@dataclass(frozen=True)
 class EndSession:
     """The session is over: it becomes read-only and its button links stop working."""
 
@@ -247,6 +269,8 @@ Command = (
     | Tick
     | SetLadder
     | ReissueToken
+    | PairButton
+    | RevokeButton
     | EndSession
     | StartButtonTest
     | EndButtonTest

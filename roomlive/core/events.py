@@ -173,6 +173,7 @@ class AssistRaised(RequestEvent):
     by: str
     pid: str
     kind: RequestKind = RequestKind.SUPPORT
+    pressed_at: float | None = None  # a press delivered late: when it was made
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,3 +262,29 @@ class ButtonTested(Event):
 @dataclass(frozen=True, kw_only=True)
 class ButtonTestEnded(Event):
     by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonPairingStarted(Event):
+    """The mat has a new hardware link (the old one stops working); its first press within
+    `seconds` pairs the button."""
+
+    by: str
+    pid: str
+    token: str
+    seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonPaired(Event):
+    """The first press on the hardware link while pairing: the button is bound to the mat."""
+
+    pid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonRevoked(Event):
+    """The mat's hardware link stops working."""
+
+    by: str
+    pid: str

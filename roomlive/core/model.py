@@ -145,6 +145,15 @@ class Participant:
     note: str = ""
     note_at: float | None = None
     note_by: str | None = None
+    button_token: str = ""  # the hardware link's token; "" while the mat has none
+    button_pairing_until: float | None = None  # waiting for the first press until then
+    button_paired_at: float | None = None
+
+    @property
+    def has_button_link(self) -> bool:
+        """A hardware link was issued and not revoked (an export blanks its token, not this)."""
+        pairing = (self.button_pairing_until, self.button_paired_at)
+        return bool(self.button_token) or pairing != (None, None)
 
     @property
     def last_vitals(self) -> Vitals | None:
@@ -169,6 +178,7 @@ class AssistRequest:
     closed_by: str | None = None
     outcome: str = ""
     note: str = ""
+    pressed_at: float | None = None  # delivered late: when the button was pressed
 
     @property
     def live(self) -> bool:

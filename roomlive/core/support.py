@@ -17,6 +17,8 @@ from roomlive.core.shared import (
 BUTTON = "participant"
 MIN_LADDER_SECONDS = 1
 MAX_LADDER_SECONDS = 3600
+MAX_LATE_SECONDS = 3600  # a press a hub held for longer than this is refused, not shown as new
+MAX_PAIRING_SECONDS = 600
 
 SupportCommand = (
     c.PressButton
@@ -29,21 +31,27 @@ SupportCommand = (
     | c.StartButtonTest
     | c.EndButtonTest
     | c.ReissueToken
+    | c.PairButton
+    | c.RevokeButton
     | c.SetLadder
 )
 
 
 def decide_support(state: Session, command: SupportCommand, now: float) -> list[e.Event]:
     match command:
-        case c.PressButton(pid=pid, rid=rid):
+        case c.PressButton(pid=pid, rid=rid, pressed_at=pressed_at, hardware=hardware):
             participant = find_participant(state, pid)
+            _require_pressed_at(pressed_at, now)
+            pairing = participant.button_pairing_until
+            if hardware and pairing is not None and now <= pairing:
+                return [e.ButtonPaired(at=now, pid=pid)]
             if state.test_round and not participant.tested:
                 return [e.ButtonTested(at=now, pid=pid)]
             live = state.live_request_for(pid)
             if live is not None:
                 return [e.AssistRepeated(at=now, rid=live.rid)]
             _new_request_id(state, rid)
-            return [e.AssistRaised(at=now, by=BUTTON, rid=rid, pid=pid)]
+            return [e.AssistRaised(at=now, by=BUTTON, rid=rid, pid=pid, pressed_at=pressed_at)]
         case c.RaiseAssist(by=by, pid=pid, rid=rid, kind=kind):
             participant = find_participant(state, pid)
             if kind is RequestKind.SUPPORT:
@@ -98,6 +106,14 @@ def decide_support(state: Session, command: SupportCommand, now: float) -> list[
         case c.ReissueToken(by=by, pid=pid, token=token):
             find_participant(state, pid)
             return [e.TokenReissued(at=now, by=by, pid=pid, token=token)]
+        case c.PairButton(by=by, pid=pid, token=token, seconds=seconds):
+            find_participant(state, pid)
+            require_range(seconds, 1, MAX_PAIRING_SECONDS, "the pairing time in seconds")
+            return [e.ButtonPairingStarted(at=now, by=by, pid=pid, token=token, seconds=seconds)]
+        case c.RevokeButton(by=by, pid=pid):
+            if not find_participant(state, pid).has_button_link:
+                raise DomainError("this mat has no button link to revoke")
+            return [e.ButtonRevoked(at=now, by=by, pid=pid)]
         case c.SetLadder():
             return [_ladder(command, now)]
     raise DomainError(f"unknown command {type(command).__name__}")
@@ -132,6 +148,15 @@ def _ladder(command: c.SetLadder, now: float) -> e.LadderChanged:
         escalate_seconds=command.escalate_seconds,
         stale_seconds=command.stale_seconds,
     )
+
+
+def _require_pressed_at(pressed_at: float | None, now: float) -> None:
+    if pressed_at is None:
+        return
+    if pressed_at > now:
+        raise DomainError("a press cannot be made later than it arrives")
+    if now - pressed_at > MAX_LATE_SECONDS:
+        raise DomainError(f"a press delivered more than {MAX_LATE_SECONDS} seconds late is too old")
 
 
 def _new_request_id(state: Session, rid: str) -> None:

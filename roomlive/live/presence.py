@@ -28,6 +28,7 @@ class Attendance:
 
     buttons: frozenset[str]
     tablets: tuple[Tablet, ...]
+    silent: frozenset[str] = frozenset()  # paired hardware buttons not heard within the interval
 
 
 class Presence:
@@ -35,8 +36,10 @@ class Presence:
         self,
         on_change: Callable[[str, str | None], None],
         grace: float = BUTTON_OFFLINE_GRACE_SECONDS,
+        silent: Callable[[str], frozenset[str]] = lambda sid: frozenset(),
     ) -> None:
         self._on_change = on_change
+        self._silent = silent
         self._grace = grace
         self._connections: Counter[Key] = Counter()
         self._online: dict[str, set[str]] = {}  # session -> participants whose button is on
@@ -46,7 +49,7 @@ class Presence:
     def attendance(self, sid: str) -> Attendance:
         tablets = self._tablets.get(sid, {})
         devices = tuple(Tablet(device, name) for device, name in sorted(tablets.items()))
-        return Attendance(self.online(sid), devices)
+        return Attendance(self.online(sid), devices, self._silent(sid))
 
     def tablet_connected(self, sid: str, device: str, name: str) -> None:
         self._tablets.setdefault(sid, {})[device] = name

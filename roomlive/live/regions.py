@@ -89,6 +89,8 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
             return [Region.tile(pid), Region.TOOLS]
         case e.TokenReissued(pid=pid):
             return [Region.tile(pid), Region.TOOLS]
+        case e.ButtonPairingStarted(pid=pid) | e.ButtonPaired(pid=pid) | e.ButtonRevoked(pid=pid):
+            return [Region.tile(pid)]
         case e.RequestEvent(rid=rid):
             return [Region.tile(session.requests[rid].pid), Region.REQUEST_CHANGES]
         case e.ButtonTestStarted() | e.ButtonTestEnded():
@@ -144,4 +146,5 @@ def time_marks(session: Session, participant: Participant, now: float) -> tuple[
         overdue(session, participant, now),
         vitals_due(session, participant, now),
         likely_phase(session, participant, now),
+        (participant.button_pairing_until or now) < now,  # the pairing wait ran out
     )

@@ -102,6 +102,15 @@ class Registry:
             return None
         return session, session.participants[pid]
 
+    def by_button_token(self, token: str) -> tuple[Session, Participant] | None:
+        """The session and mat a hardware link names, while it is valid."""
+        for session in self._sessions.values():
+            if not session.ended:
+                for participant in session.participants.values():
+                    if participant.button_token == token:
+                        return session, participant
+        return None
+
     def presets(self) -> dict[str, tuple[Phase, ...]]:
         """Built-in plans first, then the ones facilitators saved."""
         return {**PRESETS, **self._custom_presets}

@@ -29,6 +29,7 @@ from roomlive.core.model import Session
 from roomlive.core.shared import DomainError
 from roomlive.live.answers import Imported, Outcome, SessionUnreadable
 from roomlive.live.batching import Batch, Decided, GroupCommit, Pending, settle
+from roomlive.live.buttons import HardwareButtons
 from roomlive.live.folding import (
     SUMMARY_TYPES,
     Past,
@@ -63,11 +64,13 @@ class Rooms(Registry):
         views: Renderer,
         clock: SteadyClock,
         offline_grace: float = BUTTON_OFFLINE_GRACE_SECONDS,
+        button_checkin_after: float | None = None,
     ) -> None:
         super().__init__(clock)
         self._store = store
         self._hub = hub
-        self.presence = Presence(self._presence_changed, offline_grace)
+        self.buttons = HardwareButtons(self._presence_changed, clock(), button_checkin_after)
+        self.presence = Presence(self._presence_changed, offline_grace, self.buttons.silent)
         self._publisher = Publisher(hub, views, self.presence)
         self._imports: dict[str, str] = {}  # content hash of an imported file -> its session
         self._writer = asyncio.Lock()
@@ -196,6 +199,7 @@ class Rooms(Registry):
 
     async def tick(self) -> None:
         """Let time act: the escalation ladder, auto-advance, and tiles whose prompts came due."""
+        self.buttons.sweep(list(self._sessions.values()), self.clock())
         for session in list(self._sessions.values()):
             if session.ended:
                 continue

@@ -198,7 +198,7 @@ def rebrand(
             case e.SessionCreated(participants=people):
                 fresh = tuple(dataclasses.replace(p, token=make_token()) for p in people)
                 result.append(dataclasses.replace(event, sid=sid, participants=fresh))
-            case e.TokenReissued():
+            case e.TokenReissued() | e.ButtonPairingStarted():
                 result.append(dataclasses.replace(event, token=make_token()))
             case _:
                 result.append(event)

@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 
 from roomlive.live.records import NotRecorded
+from roomlive.web import buttons as b
 from roomlive.web import facilitators as f
 from roomlive.web import homescreen, refusals
 from roomlive.web import participants as p
@@ -127,6 +128,18 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
             json_api(p.hardware_press),
             methods=["POST"],
             name="hardware_press",
+        ),
+        Route(
+            "/api/button/{token}",
+            b.button_press,
+            methods=["GET", "POST", "HEAD"],
+            name="button_press",
+        ),
+        Route(
+            "/api/button/{token}/checkin",
+            b.button_checkin,
+            methods=["GET", "POST", "HEAD"],
+            name="button_checkin",
         ),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]

@@ -154,7 +154,8 @@ async def mat_sheet(request: Request) -> Response:
     if pid not in session.participants:
         raise NotFound("this participant is not in the session: reload the dashboard")
     svc = services(request)
-    return HTMLResponse(svc.views.sheet(session, pid, svc.rooms.clock()))
+    sheet = svc.views.sheet(session, pid, svc.rooms.clock(), public_base_url(request))
+    return HTMLResponse(sheet)
 
 
 async def settings_page(request: Request) -> Response:

@@ -133,6 +133,8 @@ FACILITATOR_PARSERS: dict[str, Parser] = {
     "test-end": lambda form, by: c.EndButtonTest(by=by),
     "end": lambda form, by: c.EndSession(by=by),
     "reissue": lambda form, by: c.ReissueToken(by=by, pid=_id(form, "pid"), token=new_token()),
+    "pair-button": lambda form, by: c.PairButton(by=by, pid=_id(form, "pid"), token=new_token()),
+    "revoke-button": lambda form, by: c.RevokeButton(by=by, pid=_id(form, "pid")),
     "ladder": lambda form, by: c.SetLadder(
         by=by,
         realert_seconds=_number(form, "realert"),

@@ -48,6 +48,7 @@ class Partials:
         now: float,
         online: frozenset[str] | None,
         oob: bool,
+        silent: frozenset[str] = frozenset(),
     ) -> str:
         """`index` of `count` mats on the ring; `online` None where buttons are not known."""
         return self._call(
@@ -59,6 +60,7 @@ class Partials:
             now=now,
             online=online,
             oob=oob,
+            silent=silent,
         )
 
     def requests(self, *, session: Session, now: float, oob: bool) -> str:
@@ -83,8 +85,12 @@ class Partials:
     def tools(self, *, session: Session, presence: Attendance | None, oob: bool) -> str:
         return self._call("tools", session=session, presence=presence, oob=oob)
 
-    def sheet(self, *, session: Session, participant: Participant, now: float) -> str:
-        return self._call("sheet", session=session, participant=participant, now=now)
+    def sheet(
+        self, *, session: Session, participant: Participant, now: float, base_url: str = ""
+    ) -> str:
+        return self._call(
+            "sheet", session=session, participant=participant, now=now, base_url=base_url
+        )
 
     def assist_status(self, *, session: Session, participant: Participant, oob: bool) -> str:
         return self._call("assist_status", session=session, participant=participant, oob=oob)

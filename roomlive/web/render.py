@@ -160,9 +160,12 @@ class Views:
         regions += [Region.tile(p.pid) for p in session.by_mat()]
         return self.fragments(session, regions, now, presence)
 
-    def sheet(self, session: Session, pid: str, now: float) -> str:
+    def sheet(self, session: Session, pid: str, now: float, base_url: str = "") -> str:
         """A mat's action sheet: fetched when a tablet opens it, not pushed with every tile."""
-        return self.partials.sheet(session=session, participant=session.participants[pid], now=now)
+        participant = session.participants[pid]
+        return self.partials.sheet(
+            session=session, participant=participant, now=now, base_url=base_url
+        )
 
     def participant_status(self, session: Session, pid: str) -> str:
         participant = session.participants[pid]
@@ -197,6 +200,7 @@ class Views:
             count=len(ordered),
             now=now,
             online=presence.buttons if presence is not None else None,
+            silent=presence.silent if presence is not None else frozenset(),
             oob=True,
         )
 

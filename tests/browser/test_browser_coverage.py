@@ -28,6 +28,12 @@ TEMPLATES = PROJECT_DIR / "roomlive" / "templates"
 # Routes no browser page asks for, and why. Nothing else may be missing.
 EXEMPT = {
     "POST /api/assist/{token}": "for hardware buttons, not browsers",
+    # The mat's hardware link: shown in the sheet (tests/browser/test_browser_buttons.py presses
+    # it as a button does, over HTTP); a browser opening it is a preview and does nothing.
+    "GET /api/button/{token}": "for hardware buttons, not browsers",
+    "POST /api/button/{token}": "for hardware buttons, not browsers",
+    "GET /api/button/{token}/checkin": "for hardware buttons' check-ins, not browsers",
+    "POST /api/button/{token}/checkin": "for hardware buttons' check-ins, not browsers",
     "POST /_test/clock": "test-only: moves the server's clock",
     "GET /healthz": "for monitoring",
     "GET /api/sessions": "a JSON API for scripts",

@@ -32,8 +32,12 @@ def created(people: tuple[ParticipantSpec, ...] = PEOPLE) -> e.SessionCreated:
     )
 
 
-def raised(at: float, rid: str, pid: str, by: str = "participant", **kind: RequestKind) -> e.Event:
-    return e.AssistRaised(at=T + at, by=by, rid=rid, pid=pid, **kind)
+def raised(
+    at: float, rid: str, pid: str, by: str = "participant", kind: RequestKind | None = None
+) -> e.Event:
+    if kind is None:
+        return e.AssistRaised(at=T + at, by=by, rid=rid, pid=pid)
+    return e.AssistRaised(at=T + at, by=by, rid=rid, pid=pid, kind=kind)
 
 
 def checked(at: float, pid: str, status: Status = Status.OK) -> e.Event:

@@ -93,6 +93,9 @@ async def evening(script: Script) -> None:
     for number, pid in enumerate(("p1", "p2", "p3"), start=1):
         await script.press(7 + number / 4, pid, f"test-{pid}")
     await at(8, c.EndButtonTest(by="Kim"))
+    await at(9, c.PairButton(by="Kim", pid="p1", token="golden-button-1", seconds=120))
+    hardware = c.PressButton(pid="p1", rid="pairing", hardware=True)
+    await at(9.5, hardware, participant_sender("p1"))
     await at(10, c.StartClock(by="Sam"))
     await at(11, c.AdvancePhase(by="Sam"))
     await at(12, c.AdvancePhase(by="Sam"))
@@ -122,7 +125,8 @@ async def evening(script: Script) -> None:
     await at(47, c.ReleaseAssist(by="Sam", rid="r1"))
     await at(47.5, c.ClaimAssist(by="Kim", rid="r1"))
     await at(49, c.ResolveAssist(by="Kim", rid="r1", outcome="reassured"))
-    await script.press(50, "p4", "r2")
+    late = c.PressButton(pid="p4", rid="r2", pressed_at=script.start + 48 * 60, hardware=True)
+    await at(50, late, participant_sender("p4"))
     await at(50.5, c.CancelAssist(pid="p4"), participant_sender("p4"))
     await at(52, c.RaiseAssist(by="Sam", pid="p3", rid="r3", kind=RequestKind.BACKUP))
     await at(52.5, c.ClaimAssist(by="Rae", rid="r3"))
@@ -135,6 +139,7 @@ async def evening(script: Script) -> None:
     await at(100, c.Tick())  # the planned time is up: the next phase starts by itself
     await at(101, c.SetAutoAdvance(by="Sam", on=False))
     await at(110, c.ReissueToken(by="Sam", pid="p2", token="golden-token-2b"))
+    await at(111, c.RevokeButton(by="Sam", pid="p1"))
     await at(150, c.EndSession(by="Sam"))
 
 
