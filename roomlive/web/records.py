@@ -34,9 +34,7 @@ async def _in_worker(request: Request, function: Callable[..., T], *args: Any) -
     (`session_in_path` would fold a long ended log in this process): only known to be here. If
     the worker finds a row it cannot read, the rooms fold the session, which marks it
     unreadable, and it is answered as `session_in_path` answers it."""
-    rooms, sid = services(request).rooms, request.path_params["sid"]
-    if not rooms.known(sid):
-        await session_in_path(request)  # an unreadable or unknown session: raises
+    sid = await _known(request)
     try:
         return await offload(request).run(function, sid, *args)
     except Gone:  # purged meanwhile
@@ -46,12 +44,21 @@ async def _in_worker(request: Request, function: Callable[..., T], *args: Any) -
         raise NoSuchSession(sid) from None
 
 
+async def _known(request: Request) -> str:
+    """The session in the path, if it is here (NoSuchSession if not, or if it is unreadable)."""
+    sid = str(request.path_params["sid"])
+    if not services(request).rooms.known(sid):
+        await session_in_path(request)  # an unreadable or unknown session: raises
+    return sid
+
+
 async def review(request: Request) -> Response:
     return HTMLResponse(await _in_worker(request, worker.review_page))
 
 
 async def replay(request: Request) -> Response:
     """The dashboard's regions as they were at `at` (epoch seconds), folded from the log."""
+    await _known(request)  # an unknown session is 404 whatever `at` says
     try:
         at = float(request.query_params.get("at", ""))
     except ValueError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import itertools
 import math
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from roomlive.web.offload import BadLog, Gone, Unshown
 from roomlive.web.render import Views
 from roomlive.web.unshowable import reason_of
 
+WORKER_NICENESS = 10
 HELPERS: dict[str, Any] = {"duration": duration, "clock_time": clock_time, "local": local_or_utc}
 
 
@@ -43,6 +45,9 @@ _here: list[_Worker] = []  # this worker process's connection and views (set by 
 
 
 def start(db_path: str, test_clock: bool) -> None:
+    # The rooms come first: on a busy machine the scheduler gives the server's process the CPU
+    # before this one (a review takes longer; a tap does not wait behind it).
+    os.nice(WORKER_NICENESS)
     from roomlive.web import STATIC_DIR, TEMPLATES_DIR, routes  # the package, fully imported
 
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
