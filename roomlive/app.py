@@ -24,9 +24,11 @@ from roomlive.live.presence import BUTTON_OFFLINE_GRACE_SECONDS
 from roomlive.live.rooms import Rooms
 from roomlive.live.steady_clock import SteadyClock
 from roomlive.live.store import EventStore
+from roomlive.live.ticker import run_ticker
 from roomlive.live.upkeep import Upkeep
 from roomlive.web import EXCEPTION_HANDLERS, STATIC_DIR, TEMPLATES_DIR, Services, routes
 from roomlive.web.auth import Credentials, JoinThrottle
+from roomlive.web.offload import Offload
 from roomlive.web.render import Views
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ class SecurityHeaders:
 
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services | Offload]]:
         store = await EventStore.open(settings.db_path)
         try:
             hub = Hub()
@@ -119,10 +121,12 @@ def create_app(settings: Settings) -> Starlette:
                 JoinThrottle(),
             )
             upkeep = Upkeep(store, settings.db_path, settings.backup_dir)
-            tasks = [asyncio.create_task(rooms.run_ticker()), asyncio.create_task(upkeep.run())]
+            tasks = [asyncio.create_task(run_ticker(rooms, hub)), asyncio.create_task(upkeep.run())]
+            offload = Offload(settings.db_path, settings.test_clock)  # long logs' heavy work
             try:
-                yield {"services": services}
+                yield {"services": services, "offload": offload}
             finally:
+                await offload.close()
                 for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -134,3 +134,7 @@ class Registry:
         if isinstance(event, e.PresetSaved):
             self._custom_presets[event.name] = event.phases
         return []
+
+    def known(self, sid: str) -> bool:
+        """A session here that is not unreadable: live, or ended (folded or not)."""
+        return sid in self._sessions or sid in self._past

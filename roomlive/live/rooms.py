@@ -15,13 +15,11 @@ ticks, no button links), and is listed with the row and the reason. Every other 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from roomlive.core import codec
 from roomlive.core import events as e
 from roomlive.core.commandkeys import CommandKey, server_key
 from roomlive.core.commands import Command, Tick
@@ -37,7 +35,8 @@ from roomlive.live.folding import (
     summary_shell,
 )
 from roomlive.live.hub import Hub
-from roomlive.live.ids import new_id, new_token
+from roomlive.live.ids import new_id
+from roomlive.live.prepared import PreparedImport, prepare
 from roomlive.live.presence import BUTTON_OFFLINE_GRACE_SECONDS, Presence
 from roomlive.live.publisher import Publisher
 from roomlive.live.records import DuplicateCommand, NotRecorded, StoredEvent, UnreadableRow
@@ -45,13 +44,11 @@ from roomlive.live.regions import Region, Renderer
 from roomlive.live.registry import Registry
 from roomlive.live.steady_clock import SteadyClock
 from roomlive.live.store import EventStore
-from roomlive.review.importing import digest, rebrand
+from roomlive.review.importing import digest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TICK_SECONDS = 1.0
-HEARTBEAT_TICKS = 5  # a heartbeat every 5 s: pages that hear nothing for longer reconnect
 
 
 class Rooms(Registry):
@@ -207,21 +204,6 @@ class Rooms(Registry):
                 await self.execute(session.sid, Tick(), server_key(f"tick-{secrets.token_hex(8)}"))
             self._publisher.timed_tiles(session, self.clock())
 
-    async def run_ticker(self) -> None:
-        ticks = 0
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            ticks += 1
-            if ticks % HEARTBEAT_TICKS == 0:
-                # Data only (no "content"): htmx swaps nothing; pages learn the link is alive.
-                self._hub.publish_everywhere(json.dumps({"heartbeat": self.clock()}))
-            try:
-                await self.tick()
-            except NotRecorded:
-                pass  # /healthz says so; a traceback every second would fill the disk
-            except Exception:  # the ladder must keep running whatever one tick hit
-                log.exception("escalation tick failed")
-
     def _presence_changed(self, sid: str, pid: str | None) -> None:
         """A button (pid) or a tablet (None) came or went: redraw what shows it."""
         session = self._sessions.get(sid)
@@ -243,36 +225,40 @@ class Rooms(Registry):
         return [(r.seq, r.event) for r in await self._store.reader.session_events(sid)]
 
     async def import_session(self, wanted_sid: str, events: Sequence[e.Event], by: str) -> Imported:
+        """`import_prepared` of events checked by `parse_export`, prepared in a worker thread."""
+        ready = await asyncio.to_thread(lambda: prepare(events, digest(events), by))
+        return await self.import_prepared(wanted_sid, ready)
+
+    async def import_prepared(self, wanted_sid: str, ready: PreparedImport) -> Imported:
         """Add an exported, validated session as an ended one, once per file; say where it is.
 
         It keeps its id unless that is taken on this server; its button links are new (and dead,
         since the session has ended). The same file again (by its events' hash) adds nothing.
-        Hashing, rebranding and encoding run in worker threads, and the rows are written in
-        parts, each holding the writer only briefly: a long import does not stall any room.
+        The rows come encoded (the server's worker process made them) and are written in parts,
+        each holding the writer only briefly: a long import does not stall any room.
         """
         async with self._importer:  # one import at a time: a retry waits and finds the first
-            hashed = await asyncio.to_thread(digest, events)
-            earlier = self._imports.get(hashed)
+            earlier = self._imports.get(ready.digest)
             if earlier is not None and (earlier in self._sessions or earlier in self._past):
                 return Imported(earlier, already=True)
             taken = self._sessions.keys() | self._unreadable.keys() | self._past.keys()
             sid = wanted_sid if wanted_sid and wanted_sid not in taken else new_id()
             while sid in taken:
                 sid = new_id()
-            rebranded = await asyncio.to_thread(rebrand, events, sid, new_token, by)
-            encoded = await asyncio.to_thread(lambda: [codec.encode(ev) for ev in rebranded])
             written = 0
-            while written < len(rebranded):
+            for index in range(len(ready.parts)):
+                rows = ready.part(index, sid)
                 async with self._writer:
+                    part = self._store.append_import_rows
                     written = await self._recording(
-                        self._store.append_import_part(sid, rebranded, encoded, written, hashed)
+                        part(sid, rows, written, ready.count, ready.digest)
                     )
-            shell = await asyncio.to_thread(summary_shell, rebranded)
-            for event in rebranded:
+            summary = ready.summary_as(sid)
+            for event in summary:
                 if isinstance(event, e.PresetSaved):
                     self._custom_presets[event.name] = event.phases
-            self._past[sid] = Past(shell)  # folded when first reviewed, as after a restart
-            self._imports[hashed] = sid
+            self._past[sid] = Past(summary_shell(summary))  # folded when first reviewed
+            self._imports[ready.digest] = sid
         return Imported(sid)
 
     async def purge(self, sid: str, by: str) -> int:

@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from roomlive.core.codec import encode
+from roomlive.core.codec import decode, encode
 from roomlive.core.commandkeys import SEPARATOR
 from roomlive.core.events import Event
 from roomlive.live.integrity import ABANDONED_IMPORT, PURGED
 from roomlive.live.records import AuditRow, StoredEvent
-from roomlive.live.writer import IMPORT_KEY, PART_ROWS, Encoded, LogWriter
+from roomlive.live.writer import ENDED_TYPE, IMPORT_KEY, PART_ROWS, Encoded, LogWriter
+
+# One row of an import, before it has a seq: (at, type, data).
+ImportRow = tuple[float, str, str]
 
 
 class EventStore(LogWriter):
@@ -31,20 +34,39 @@ class EventStore(LogWriter):
         digest: str,
     ) -> int:
         """Write the next part of an import (up to PART_ROWS events from `start`) in one
-        transaction; return where the next part starts. The first part lists the session in
-        `unfinished_imports`, the last one takes it off and records the file's `digest`."""
+        transaction; return where the next part starts."""
         end = min(start + PART_ROWS, len(events))
-        rows, stored = await asyncio.to_thread(
-            self._rows, session_id, IMPORT_KEY, events[start:end], encoded[start:end], start
-        )
+        pairs = zip(events[start:end], encoded[start:end], strict=True)
+        rows = [(float(ev.at), *row) for ev, row in pairs]
+        return await self.append_import_rows(session_id, rows, start, len(events), digest)
+
+    async def append_import_rows(
+        self, session_id: str, rows: Sequence[ImportRow], start: int, total: int, digest: str
+    ) -> int:
+        """Write one part of an import, the rows from `start` of `total`, in one transaction;
+        return where the next part starts. The first part lists the session in
+        `unfinished_imports`, the last one takes it off and records the file's `digest`."""
+        end = start + len(rows)
+        first = self._last_seq + 1
+        log_rows = [
+            (first + i, session_id, IMPORT_KEY, start + i, at, type_name, data)
+            for i, (at, type_name, data) in enumerate(rows)
+        ]
         marks: list[tuple[str, tuple[object, ...]]] = []
         if start == 0:
             marks.append(("INSERT INTO unfinished_imports VALUES (?)", (session_id,)))
-        if end == len(events):
+        if end == total:
             marks.append(("DELETE FROM unfinished_imports WHERE session_id = ?", (session_id,)))
             marks.append(("INSERT INTO imports VALUES (?, ?)", (digest, session_id)))
-        await self._insert(rows, *marks)
-        self._committed(stored)
+        await self._insert(log_rows, *marks)
+        # Only the end is watched for (upkeep backs up at a session's end): only it is decoded.
+        self._committed(
+            [
+                StoredEvent(row[0], session_id, IMPORT_KEY, decode(row[5], row[6]))
+                for row in log_rows
+                if row[5] == ENDED_TYPE
+            ]
+        )
         return end
 
     async def append_session(

@@ -18,8 +18,9 @@ from roomlive.web import homescreen, refusals
 from roomlive.web import participants as p
 from roomlive.web import records as r
 from roomlive.web.common import Services, services
-from roomlive.web.failures import not_recorded
+from roomlive.web.failures import not_recorded, worker_lost
 from roomlive.web.guards import facilitators, from_our_pages, json_api
+from roomlive.web.offload import WorkerLost
 from roomlive.web.showing import showable
 from roomlive.web.testing import advance_clock
 
@@ -33,6 +34,7 @@ STATIC_DIR = PACKAGE_DIR / "static"
 EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {
     **refusals.EXCEPTION_HANDLERS,
     NotRecorded: not_recorded,
+    WorkerLost: worker_lost,
 }
 
 

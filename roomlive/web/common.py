@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -52,14 +51,6 @@ def page(
     conn: HTTPConnection, template: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     return HTMLResponse(services(conn).views.page(template, **context), status_code=status_code)
-
-
-async def page_off_loop(
-    conn: HTTPConnection, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    """`page` rendered in a worker thread: for pages as long as a session's whole log."""
-    html = await run_in_threadpool(services(conn).views.page, template, **context)
-    return HTMLResponse(html, status_code=status_code)
 
 
 def error_page(conn: HTTPConnection, status_code: int, title: str, message: str) -> HTMLResponse:

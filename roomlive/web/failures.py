@@ -36,3 +36,18 @@ async def not_recorded(request: Request, failure: Exception) -> Response:
     if kind is Client.HTMX:
         return toast(request, UNAVAILABLE, message, sticky=True)
     return error_page(request, UNAVAILABLE, "Not recorded", message)
+
+
+WORKER_LOST = (
+    "The server's worker process stopped while doing this (it may have run out of memory). "
+    "Nothing was changed; a new one has been started: try again."
+)
+
+
+async def worker_lost(request: Request, failure: Exception) -> Response:
+    """The worker process died mid-request (offload.py): 503; the next request gets a new one."""
+    if client(request) is Client.JSON:
+        return JSONResponse({"error": WORKER_LOST}, UNAVAILABLE)
+    if client(request) is Client.HTMX:
+        return toast(request, UNAVAILABLE, WORKER_LOST, sticky=True)
+    return error_page(request, UNAVAILABLE, "Try again", WORKER_LOST)

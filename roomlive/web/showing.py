@@ -11,12 +11,13 @@ from starlette.responses import Response
 
 from roomlive.live.records import NotRecorded
 from roomlive.web.common import error_page, services
+from roomlive.web.offload import Unshown, WorkerLost
 from roomlive.web.refusals import ANSWERED
 
 UNSHOWABLE = 500
 
 # Failures that have their own handlers (refusals.py, failures.py, Starlette's).
-PASSED_ON: tuple[type[Exception], ...] = (HTTPException, NotRecorded, *ANSWERED)
+PASSED_ON: tuple[type[Exception], ...] = (HTTPException, NotRecorded, WorkerLost, *ANSWERED)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -32,7 +33,8 @@ def showable(endpoint: Endpoint) -> Endpoint:
         except Exception as error:  # this session's state; other sessions are not touched
             sid = str(request.path_params.get("sid", ""))
             svc = services(request)
-            reason = svc.unshowable.reason(sid, svc.rooms.session(sid), error)
+            known = error.reason if isinstance(error, Unshown) else None  # the worker's own
+            reason = svc.unshowable.reason(sid, svc.rooms.session(sid), error, known)
             message = f"This session cannot be shown: {reason}."
             return error_page(request, UNSHOWABLE, "Cannot be shown", message)
 

@@ -68,8 +68,11 @@ class Unshowable:
     def __init__(self) -> None:
         self._logged: set[str] = set()
 
-    def reason(self, sid: str, session: Session | None, error: Exception) -> str:
-        reason = reason_of(error, session)
+    def reason(
+        self, sid: str, session: Session | None, error: Exception, known: str | None = None
+    ) -> str:
+        """Why, without names (`known`: already found, where the error happened)."""
+        reason = known or reason_of(error, session)
         if sid not in self._logged:
             self._logged.add(sid)
             log.error("session %s cannot be shown: %s", sid, reason)

@@ -62,14 +62,14 @@ async def test_a_live_command_is_written_between_the_parts_of_a_long_import(
     await write(path, "live", [created("live", "Tuesday group", "Ben")])
     rooms, store = await rooms_on(path)
     first_part_in = asyncio.Event()
-    write_part = store.append_import_part
+    write_part = store.append_import_rows
 
     async def noting_the_first_part(*args: Any) -> int:
         written = await write_part(*args)
         first_part_in.set()
         return written
 
-    store.append_import_part = noting_the_first_part  # type: ignore[method-assign,assignment]
+    store.append_import_rows = noting_the_first_part  # type: ignore[method-assign,assignment]
     try:
         importing = asyncio.create_task(
             rooms.import_session("long", long_log("long", 3 * PART_ROWS), "Sam")

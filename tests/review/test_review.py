@@ -9,8 +9,8 @@ from roomlive.core.model import ParticipantSpec, Phase, RequestKind, Status
 from roomlive.review.figures import FacilitatorFigures, Spread, duration, figures, final_state
 from roomlive.review.shapes import PLOT_LEFT, PLOT_RIGHT
 from roomlive.review.timeline import layout
-from roomlive.web.records import HELPERS
 from roomlive.web.render import Views
+from roomlive.web.worker import HELPERS
 from tests.support.realistic import realistic_session
 
 T = 1_800_000_000.0  # the journey clock starts here

@@ -28,12 +28,9 @@ from roomlive.review.export import safe_cell, to_csv, to_json
 from roomlive.review.figures import figures
 from roomlive.review.importing import BadExport, digest, parse_export, rebrand
 from roomlive.review.timeline import layout
-from roomlive.web.records import HELPERS
-from roomlive.web.records import _review_context as review_context
-from roomlive.web.records import _state_at as state_at
-from roomlive.web.records import _summary_context as summary_context
 from roomlive.web.render import Views
 from roomlive.web.unshowable import listed
+from roomlive.web.worker import HELPERS, review_context, state_at, summary_context
 from tests.support.clients import Room, cookie_header
 from tests.support.realistic import realistic_session
 from tests.support.server import JOIN_CODE, Server
