@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-
 class Rooms(Registry):
     """The one writer: commands, ticks, imports and purges, each committed before it is shown."""
 

@@ -247,3 +247,17 @@ class Scene:
         for context in self.contexts:
             context.close()
         self.http.close()
+
+
+def touch_hold(page: Page, milliseconds: int) -> None:
+    """A finger on the middle of the screen for so long, as a phone's touchscreen reports it."""
+    box = page.locator("#ask").bounding_box()
+    assert box is not None
+    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+        page.wait_for_timeout(milliseconds)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()

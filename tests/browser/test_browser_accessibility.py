@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.browser_support import (
     PUSH_TIMEOUT_MS,
     Scene,
+    touch_hold,
 )
 from tests.support.server import JOIN_CODE, Server
 
@@ -95,20 +96,6 @@ def audit(browser: Browser, server: Server) -> Iterator[Audit]:
         checker.close()
 
 
-def hold(page: Page, milliseconds: int) -> None:
-    """A finger on the middle of the phone's screen for so long (a touchscreen's events)."""
-    box = page.locator("#ask").bounding_box()
-    assert box is not None
-    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
-    cdp = page.context.new_cdp_session(page)
-    try:
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
-        page.wait_for_timeout(milliseconds)
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    finally:
-        cdp.detach()
-
-
 def has_class(name: str) -> re.Pattern[str]:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
 
@@ -164,7 +151,7 @@ def test_the_dashboard_and_the_button_pass_axe_through_a_request(audit: Audit) -
     expect(sam.locator("#mat-p4 .tile-face")).to_have_accessible_name(name)
 
     phone.evaluate("window.liveStatus = document.getElementById('assist-status')")
-    hold(phone, FULL_HOLD_MS)
+    touch_hold(phone, FULL_HOLD_MS)
     expect(phone.locator("#assist-status")).to_have_attribute("data-state", "open")
     expect(phone.locator("#assist-status")).to_contain_text("Received")
     # the phone's live region is updated in place, not replaced

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from tests.browser.browser_support import (
     PUSH_TIMEOUT_MS,
     Scene,
+    touch_hold,
 )
 from tests.support.server import Server
 
@@ -33,20 +34,6 @@ def scene(browser: Browser, server: Server) -> Iterator[Scene]:
         yield people
     finally:
         people.close()
-
-
-def touch_hold(page: Page, milliseconds: int) -> None:
-    """A finger on the middle of the screen for so long, as a phone's touchscreen reports it."""
-    box = page.locator("#ask").bounding_box()
-    assert box is not None
-    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
-    cdp = page.context.new_cdp_session(page)
-    try:
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
-        page.wait_for_timeout(milliseconds)
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    finally:
-        cdp.detach()
 
 
 def request_item(tablet: Page) -> Locator:
