@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="roomlive-heavy-") as scratch_dir:
         scratch = Path(scratch_dir)
-        for part in ("roomlive", "templates", "static"):  # the last two: older checkouts
+        for part in ("roomlive", "templates", "static"):
             if (args.roomlive_dir / part).exists():
                 shutil.copytree(args.roomlive_dir / part, scratch / "under-test" / part)
         args.roomlive_dir = scratch / "under-test"

@@ -250,7 +250,7 @@ def snapshot_roomlive(source: Path, scratch: Path) -> Path:
     """A copy of the roomlive package, templates and static files that every server of this
     run starts from, so that edits to the working tree during a long run change nothing."""
     copy = scratch / "roomlive-under-test"
-    for part in ("roomlive", "templates", "static"):  # the last two outside it before 2026-11-30
+    for part in ("roomlive", "templates", "static"):
         if (source / part).exists():
             ignored = shutil.ignore_patterns("__pycache__")
             shutil.copytree(source / part, copy / part, ignore=ignored)

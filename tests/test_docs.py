@@ -6,7 +6,7 @@
   the docs write is one the server or `run.py restore` takes, and docs/OPERATIONS.md names every
   flag of `run.py restore`.
 - docs/ARCHITECTURE.md names every module (every `roomlive/**/*.py`, an `__init__.py` possibly by
-  its package, and every `roomlive/static/js/*.js`) in a table row of its own with a line on what
+  its package, and every `static/js/*.js`) in a table row of its own with a line on what
   it holds; its layer table holds for every module's imports; the path of one tap stays on a page.
 - Every repository path written in backticks in the docs exists, every `roomlive.…`/`bench.…`/
   `tests.…` dotted name resolves, every `Class.attribute` of a roomlive class exists, and every
@@ -247,7 +247,7 @@ def test_operations_names_every_restore_flag() -> None:
 def modules() -> list[str]:
     """Every module of the package and every front-end module, as repository paths."""
     found = [p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts]
-    found += (PACKAGE / "static" / "js").glob("*.js")
+    found += (PROJECT / "static" / "js").glob("*.js")
     return sorted(p.relative_to(PROJECT).as_posix() for p in found)
 
 
@@ -544,7 +544,7 @@ DRIFTS: dict[str, Drift] = {
         _drop_line(ARCHITECTURE.read_text(), "| `roomlive/live/publisher.py` |"), modules()
     ),
     "a front-end module without its row": lambda: module_map_problems(
-        _drop_line(ARCHITECTURE.read_text(), "| `roomlive/static/js/keep.js` |"), modules()
+        _drop_line(ARCHITECTURE.read_text(), "| `static/js/keep.js` |"), modules()
     ),
     "a new module the map does not know": lambda: module_map_problems(
         ARCHITECTURE.read_text(), [*modules(), "roomlive/live/newcomer.py"]

@@ -26,9 +26,18 @@ from roomlive.web.testing import advance_clock
 
 __all__ = ["EXCEPTION_HANDLERS", "STATIC_DIR", "TEMPLATES_DIR", "Services", "routes"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent  # templates and static files ship inside
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-STATIC_DIR = PACKAGE_DIR / "static"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def shipped(folder: str) -> Path:
+    """A checkout keeps `templates/` and `static/` beside the package; a wheel ships them inside
+    it (pyproject.toml maps them there), so an installed `roomlive` serves from any folder."""
+    inside = PACKAGE_DIR / folder
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / folder
+
+
+TEMPLATES_DIR = shipped("templates")
+STATIC_DIR = shipped("static")
 
 # Every failure a handler or guard raises, answered in one place in the client's style.
 EXCEPTION_HANDLERS: dict[Any, ExceptionHandler] = {

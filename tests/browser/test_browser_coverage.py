@@ -24,7 +24,7 @@ from tests.support.server import PROJECT_DIR
 
 pytestmark = pytest.mark.browser
 
-TEMPLATES = PROJECT_DIR / "roomlive" / "templates"
+TEMPLATES = PROJECT_DIR / "templates"
 # Routes no browser page asks for, and why. Nothing else may be missing.
 EXEMPT = {
     "POST /api/assist/{token}": "for hardware buttons, not browsers",
@@ -73,7 +73,7 @@ def reaches(route: BaseRoute, method: str, path: str) -> bool:
 
 
 def app_routes() -> list[BaseRoute]:
-    return routes(str(PROJECT_DIR / "roomlive" / "static"), test_clock=True)
+    return routes(str(PROJECT_DIR / "static"), test_clock=True)
 
 
 def reached(visits: set[Visit]) -> set[str]:

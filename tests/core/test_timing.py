@@ -23,7 +23,7 @@ from roomlive.web.render import Views
 from tests.core.test_decide import CREATE, session_after
 
 BERLIN = "Europe/Berlin"
-TEMPLATES = Path(__file__).resolve().parents[2] / "roomlive" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def at(text: str, zone: str = BERLIN) -> float:

@@ -16,7 +16,7 @@ from tests.support.realistic import realistic_session
 T = 1_800_000_000.0  # the journey clock starts here
 PEOPLE = (ParticipantSpec("p1", "Ana", 1, "tok-1"), ParticipantSpec("p2", "Ben", 2, "tok-2"))
 PHASES = (Phase("Arrival", 15, "soft piano"), Phase("Peak", 35), Phase("Return", 20))
-TEMPLATES = Path(__file__).resolve().parents[2] / "roomlive" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def created(people: tuple[ParticipantSpec, ...] = PEOPLE) -> e.SessionCreated:

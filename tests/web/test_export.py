@@ -414,7 +414,7 @@ async def test_exports_and_the_review_need_the_facilitator_cookie(room: Room) ->
 
 # --- what an import accepts, every page shows -------------------------------------------------
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "roomlive" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 VIEWS = Views(TEMPLATES)
 TEAM = ("Sam", "Kim", "auto", "participant")
 PIDS = ("p1", "p2", "p3")
