@@ -11,6 +11,7 @@ interrupted purge: neither is ever served half done.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 
 from roomlive.core.codec import decode, encode
@@ -101,8 +102,7 @@ class EventStore(LogWriter):
         """Start deleting one session's events: its permit and the audit row (that, not what, it
         was purged) in one transaction; `purge_part` then deletes the events. Returns how many
         there are. The chain rows stay (a hash each), so the chain still verifies."""
-        async with self._transaction():
-            return await self._begin_removal(session_id, PURGED, at, by)
+        return await self._transaction(lambda db: begin_removal(db, session_id, PURGED, at, by))
 
     async def purge(self, session_id: str, at: float, by: str) -> int:
         """A whole purge, part after part, for a caller that holds the writer throughout."""
@@ -113,8 +113,7 @@ class EventStore(LogWriter):
 
     async def purge_part(self, session_id: str) -> bool:
         """Delete up to PART_ROWS more of a session being purged; True once none is left."""
-        async with self._transaction():
-            return await self._remove_part(session_id)
+        return await self._transaction(lambda db: remove_part(db, session_id))
 
     async def finish_interrupted(self, at: float) -> list[str]:
         """Delete what an interrupted import wrote, and the rest of an interrupted purge: the
@@ -122,11 +121,12 @@ class EventStore(LogWriter):
         async with self._db.execute("SELECT session_id FROM unfinished_imports") as cursor:
             imports = [str(sid) for (sid,) in await cursor.fetchall()]
         for sid in imports:
-            async with self._transaction():
-                await self._begin_removal(sid, ABANDONED_IMPORT, at, "roomlive")
-                await self._db.execute(
-                    "DELETE FROM unfinished_imports WHERE session_id = ?", (sid,)
-                )
+
+            def abandon(db: sqlite3.Connection, sid: str = sid) -> None:
+                begin_removal(db, sid, ABANDONED_IMPORT, at, "roomlive")
+                db.execute("DELETE FROM unfinished_imports WHERE session_id = ?", (sid,))
+
+            await self._transaction(abandon)
         async with self._db.execute("SELECT session_id FROM purge_permits") as cursor:
             removals = [str(sid) for (sid,) in await cursor.fetchall()]
         for sid in removals:
@@ -134,35 +134,38 @@ class EventStore(LogWriter):
                 pass
         return removals
 
-    async def _begin_removal(self, sid: str, what: str, at: float, by: str) -> int:
-        async with self._db.execute(
-            "SELECT COUNT(*) FROM events WHERE session_id = ?", (sid,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        count = int(row[0]) if row else 0
-        await self._db.execute("INSERT INTO purge_permits VALUES (?)", (sid,))
-        # A purged import may come back: its file's hash goes with it.
-        await self._db.execute("DELETE FROM imports WHERE session_id = ?", (sid,))
-        await self._db.execute(
-            "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
-            (what, sid, at, by, count),
-        )
-        return count
-
-    async def _remove_part(self, sid: str) -> bool:
-        cursor = await self._db.execute(
-            "DELETE FROM events WHERE seq IN "
-            "(SELECT seq FROM events WHERE session_id = ? ORDER BY seq LIMIT ?)",
-            (sid, PART_ROWS),
-        )
-        if cursor.rowcount == PART_ROWS:
-            return False
-        await self._db.execute("DELETE FROM purge_permits WHERE session_id = ?", (sid,))
-        return True
-
     async def audit(self) -> list[AuditRow]:
         async with self._db.execute(
             "SELECT what, session_id, at, by, events FROM audit ORDER BY id"
         ) as cursor:
             rows = await cursor.fetchall()
         return [AuditRow(what, sid, at, by, count) for what, sid, at, by, count in rows]
+
+
+def begin_removal(db: sqlite3.Connection, sid: str, what: str, at: float, by: str) -> int:
+    """In a transaction: let a session's events be deleted and audit that (not what); return
+    how many there are."""
+    row = db.execute("SELECT COUNT(*) FROM events WHERE session_id = ?", (sid,)).fetchone()
+    count = int(row[0]) if row else 0
+    db.execute("INSERT INTO purge_permits VALUES (?)", (sid,))
+    # A purged import may come back: its file's hash goes with it.
+    db.execute("DELETE FROM imports WHERE session_id = ?", (sid,))
+    db.execute(
+        "INSERT INTO audit (what, session_id, at, by, events) VALUES (?,?,?,?,?)",
+        (what, sid, at, by, count),
+    )
+    return count
+
+
+def remove_part(db: sqlite3.Connection, sid: str) -> bool:
+    """In a transaction: delete up to PART_ROWS more of a session being removed; True once
+    none is left (its permit goes with the last part)."""
+    cursor = db.execute(
+        "DELETE FROM events WHERE seq IN "
+        "(SELECT seq FROM events WHERE session_id = ? ORDER BY seq LIMIT ?)",
+        (sid, PART_ROWS),
+    )
+    if cursor.rowcount == PART_ROWS:
+        return False
+    db.execute("DELETE FROM purge_permits WHERE session_id = ?", (sid,))
+    return True

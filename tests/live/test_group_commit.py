@@ -148,20 +148,29 @@ async def test_a_batch_decides_each_command_on_the_ones_before_it(
     assert await rooms.execute(SID, first, key) == Outcome((), duplicate=True)
 
 
+class FullDisk:
+    """A sqlite3 connection whose COMMIT fails: what a full disk does to a transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
 async def test_a_failed_commit_fails_every_command_of_its_batch_and_shows_nothing(
     room: tuple[Rooms, EventStore, RecordingHub], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rooms, store, hub = room
     before = rooms.session(SID)
     logged = await rooms.session_records(SID)
-    execute = store._db.execute
-
-    def full_disk(sql: str, *args: Any) -> Any:
-        if sql == "COMMIT":
-            raise sqlite3.OperationalError("database or disk is full")
-        return execute(sql, *args)
-
-    monkeypatch.setattr(store._db, "execute", full_disk)
+    # The writer's own sqlite3 connection fails its COMMIT, as SQLite does on a full disk.
+    monkeypatch.setattr(store._db, "_connection", FullDisk(store._db._conn))
     refused = (ClaimAssist("Sam", "no-such-request"), CommandKey(tablet_sender("t1"), "x", "c"))
     outcomes = await together(rooms, *(press(pid, "k1") for pid in PIDS[:5]), refused)
 
