@@ -19,6 +19,7 @@ from roomlive.core.commands import Command
 from roomlive.core.decide import decide
 from roomlive.core.model import Session
 from roomlive.live.answers import KeyReused, Outcome
+from roomlive.live.publisher import Change
 from roomlive.live.writer import CommandEvents
 
 # Commands per transaction at most: what waits for the writer behind a batch (an import's next
@@ -42,6 +43,13 @@ class Decided:
     now: float
     outcome: Outcome
     refusal: Exception | None = None  # refused: its caller gets this, and nothing is written
+    after: Session | None = None  # its session as its events leave it (if it has any)
+
+    def change(self) -> Change:
+        """What a recorded command changes, for the publisher to render."""
+        if self.after is None:
+            raise ValueError("a command that records nothing changes nothing")
+        return Change(self.after, self.outcome.events, self.now)
 
 
 class Batch:
@@ -63,13 +71,13 @@ class Batch:
     async def add(self, pending: Pending) -> None:
         now = self._clock()
         try:
-            outcome = await self._decide(pending, now)
+            outcome, after = await self._decide(pending, now)
         except Exception as refusal:  # a DomainError, or a fault of this command: the rest go on
             self.decided.append(Decided(pending, now, Outcome(()), refusal))
         else:
-            self.decided.append(Decided(pending, now, outcome))
+            self.decided.append(Decided(pending, now, outcome, after=after))
 
-    async def _decide(self, pending: Pending, now: float) -> Outcome:
+    async def _decide(self, pending: Pending, now: float) -> tuple[Outcome, Session | None]:
         sid, key = pending.sid, pending.key
         before = self._states[sid] if sid in self._states else self._state(sid)
         asked = self._keys.get((sid, key.sender, key.key))
@@ -78,15 +86,16 @@ class Batch:
         if asked is not None:
             if asked != key.asked:
                 raise KeyReused(key.key)
-            return Outcome((), duplicate=True)
+            return Outcome((), duplicate=True), None
         events = decide(before, pending.command, now)
-        if events:
-            after = before
-            for event in events:
-                after = apply(after, event)
-            self._states[sid] = after
-            self._keys[(sid, key.sender, key.key)] = key.asked
-        return Outcome(tuple(events))
+        if not events:
+            return Outcome(()), None
+        after = before
+        for event in events:
+            after = apply(after, event)
+        self._states[sid] = after
+        self._keys[(sid, key.sender, key.key)] = key.asked
+        return Outcome(tuple(events)), after
 
     def recorded(self) -> list[Decided]:
         """The commands that write events, in order."""

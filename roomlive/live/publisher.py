@@ -7,12 +7,13 @@ their phone. Channels name who listens: a session's tablets, one tablet, one but
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 
 from roomlive.core import events as e
 from roomlive.core.model import Session
 from roomlive.live.hub import Hub
-from roomlive.live.presence import Presence
+from roomlive.live.presence import Attendance, Presence
 from roomlive.live.regions import (
     Region,
     Renderer,
@@ -24,6 +25,29 @@ from roomlive.live.regions import (
 from roomlive.live.shown import Shown, shown
 
 CLOSE_LINK_REVOKED = 4404
+
+Message = tuple[Hashable, str]  # (channel, the same bytes for every socket on it)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A command's events, and its session as they left it."""
+
+    session: Session
+    events: Sequence[e.Event]
+    now: float
+
+
+@dataclass
+class Prepared:
+    """What a batch of changes will push once committed: per change, its messages (or why they
+    could not be rendered); the request lists they leave shown; the presence they were drawn
+    with."""
+
+    changes: Sequence[Change]
+    messages: list[list[Message] | Exception] = field(default_factory=list)
+    shown: dict[str, Shown] = field(default_factory=dict)
+    attendance: dict[str, Attendance] = field(default_factory=dict)
 
 
 def facilitator_channel(sid: str) -> tuple[str, str]:
@@ -51,19 +75,58 @@ class Publisher:
     def snapshot(self, session: Session, now: float) -> str:
         return self._views.snapshot(session, now, self._presence.attendance(session.sid))
 
-    def events(self, session: Session, events: Sequence[e.Event], now: float) -> None:
-        """What `events` changed, to every tablet of the session and every phone it concerns."""
+    def prepare(self, changes: Sequence[Change]) -> Prepared:
+        """Render what each change (a session after its events) makes its tablets and phones
+        show, in order (each request list's parts against the one before), to `send` once the
+        changes are committed: the rendering need not wait for the disk."""
+        prepared = Prepared(changes)
+        for change in changes:
+            sid = change.session.sid
+            if sid not in prepared.attendance:
+                prepared.attendance[sid] = self._presence.attendance(sid)
+                if sid in self._shown:
+                    prepared.shown[sid] = self._shown[sid]
+            try:
+                prepared.messages.append(
+                    self._render(change, prepared.shown, prepared.attendance[sid])
+                )
+            except Exception as error:  # this change's own fault: the others are still shown
+                prepared.messages.append(error)
+        return prepared
+
+    def send(self, prepared: Prepared) -> list[Exception | None]:
+        """Push what `prepare` rendered, in order; say what failed to render, per change."""
+        if any(self._presence.attendance(sid) != seen for sid, seen in prepared.attendance.items()):
+            prepared = self.prepare(prepared.changes)  # a button or tablet came or went meanwhile
+        self._shown.update(prepared.shown)
+        failed: list[Exception | None] = []
+        for messages in prepared.messages:
+            if isinstance(messages, Exception):
+                failed.append(messages)
+                continue
+            for channel, message in messages:
+                self._hub.publish(channel, message)
+            failed.append(None)
+        return failed
+
+    def _render(
+        self, change: Change, lists: dict[str, Shown], presence: Attendance
+    ) -> list[Message]:
+        session, events, now = change.session, change.events, change.now
+        messages: list[Message] = []
         regions = list(dict.fromkeys(r for ev in events for r in affected_regions(session, ev)))
         if regions:
-            self.regions(session, regions, now)
+            regions = self._request_parts(session, regions, lists)
+            fragment = self._views.fragments(session, regions, now, presence)
+            messages.append((facilitator_channel(session.sid), fragment))
         pids = dict.fromkeys(pid for ev in events for pid in affected_buttons(session, ev))
         for pid in pids:
-            participant = session.participants[pid]
             status = self._views.participant_status(session, pid)
-            self._hub.publish(participant_channel(participant.token), status)
+            messages.append((participant_channel(session.participants[pid].token), status))
+        return messages
 
     def regions(self, session: Session, regions: Sequence[Region], now: float) -> None:
-        regions = self._request_parts(session, regions)
+        regions = self._request_parts(session, regions, self._shown)
         presence = self._presence.attendance(session.sid)
         fragment = self._views.fragments(session, regions, now, presence)
         self._hub.publish(facilitator_channel(session.sid), fragment)
@@ -77,14 +140,17 @@ class Publisher:
         if changed:
             self.regions(session, [Region.tile(pid) for pid in changed], now)
 
-    def _request_parts(self, session: Session, regions: Sequence[Region]) -> list[Region]:
-        """The request list's parts that changed since the last push, in place of
-        `Region.REQUEST_CHANGES`: every tablet was shown that last push or a snapshot since."""
+    def _request_parts(
+        self, session: Session, regions: Sequence[Region], lists: dict[str, Shown]
+    ) -> list[Region]:
+        """The request list's parts that changed since the last push (as `lists` holds it; it
+        then holds the new one), in place of `Region.REQUEST_CHANGES`: every tablet was shown
+        that last push or a snapshot since."""
         if Region.REQUEST_CHANGES not in regions and Region.REQUESTS not in regions:
             return list(regions)
         after = shown(session)
-        before = None if Region.REQUESTS in regions else self._shown.get(session.sid)
-        self._shown[session.sid] = after
+        before = None if Region.REQUESTS in regions else lists.get(session.sid)
+        lists[session.sid] = after
         parts = request_regions(before, after)
         result: list[Region] = []
         for region in regions:

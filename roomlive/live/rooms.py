@@ -26,7 +26,7 @@ from roomlive.core.commands import Command, Tick
 from roomlive.core.model import Session
 from roomlive.core.shared import DomainError
 from roomlive.live.answers import Imported, Outcome, SessionUnreadable
-from roomlive.live.batching import Batch, Decided, GroupCommit, Pending, settle
+from roomlive.live.batching import Batch, GroupCommit, Pending, settle
 from roomlive.live.buttons import HardwareButtons
 from roomlive.live.folding import (
     SUMMARY_TYPES,
@@ -134,15 +134,22 @@ class Rooms(Registry):
             await self._write(waiting)
 
     async def _write(self, waiting: list[Pending]) -> None:
-        """Decide a batch in order, write it in one transaction, then fold and publish each
-        command in commit order and answer every caller. Raises NotRecorded if not written."""
+        """Decide a batch in order and write it in one transaction, rendering what it will show
+        while the disk writes; then fold and publish each command in commit order and answer
+        every caller. Raises NotRecorded if not written."""
         batch = Batch(self._rules_state, self._asked_before, self.clock)
         for pending in waiting:
             await batch.add(pending)
-        writes = batch.writes()
-        if writes:
+        recorded = batch.recorded()
+        shows = None
+        if recorded:
+            commit = asyncio.ensure_future(
+                self._recording(self._store.append_commands(batch.writes()))
+            )
+            await asyncio.sleep(0)  # the commit is handed to SQLite's thread first
+            shows = self._publisher.prepare([d.change() for d in recorded])
             try:
-                await self._recording(self._store.append_commands(writes))
+                await commit
             except DuplicateCommand:
                 if len(waiting) == 1:
                     settle(waiting[0], Outcome((), duplicate=True))
@@ -152,19 +159,19 @@ class Rooms(Registry):
                     await self._write([pending])
                 return
         # Published before the lock is released, so every socket sees commit order.
-        for decided in batch.recorded():
-            self._show(decided)
+        revoked = [
+            token
+            for d in recorded
+            for event in d.outcome.events
+            for token in self._fold(d.pending.sid, d.pending.key, event)
+        ]
+        if shows is not None:
+            for decided, error in zip(recorded, self._publisher.send(shows), strict=True):
+                if error is not None:  # recorded and folded: the commands after it go on
+                    settle(decided.pending, decided.outcome, error)
+        for token in revoked:
+            self._publisher.revoke_link(token)
         batch.answer()
-
-    def _show(self, decided: Decided) -> None:
-        sid, events = decided.pending.sid, decided.outcome.events
-        revoked = [t for event in events for t in self._fold(sid, decided.pending.key, event)]
-        try:
-            self._publisher.events(self._sessions[sid], events, decided.now)
-            for token in revoked:
-                self._publisher.revoke_link(token)
-        except Exception as error:  # recorded and folded: the commands after it go on
-            settle(decided.pending, decided.outcome, error)
 
     def _rules_state(self, sid: str) -> Session | None:
         """A session as the rules decide on it; an ended one not folded yet is its shell, which

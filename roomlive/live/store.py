@@ -84,18 +84,16 @@ class EventStore(LogWriter):
         """What `sender` asked for with `key` in this session, if the log holds that command:
         for a session not folded (an index lookup, not a read of the whole log)."""
         prefix = f"{sender}{SEPARATOR}{key}{SEPARATOR}"
-        async with self._db.execute(
+        rows = await self._select(
             "SELECT command_key FROM events WHERE session_id = ? AND command_key >= ? "
             "AND command_key < ? LIMIT 1",
             (session_id, prefix, prefix + "\U0010ffff"),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else str(row[0])[len(prefix) :]
+        )
+        return str(rows[0][0])[len(prefix) :] if rows else None
 
     async def imports(self) -> dict[str, str]:
         """The content hash of every imported file still here, and the session it became."""
-        async with self._db.execute("SELECT digest, session_id FROM imports") as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._select("SELECT digest, session_id FROM imports")
         return {digest: sid for digest, sid in rows}
 
     async def begin_purge(self, session_id: str, at: float, by: str) -> int:
@@ -118,8 +116,9 @@ class EventStore(LogWriter):
     async def finish_interrupted(self, at: float) -> list[str]:
         """Delete what an interrupted import wrote, and the rest of an interrupted purge: the
         sessions touched, for the start-up log."""
-        async with self._db.execute("SELECT session_id FROM unfinished_imports") as cursor:
-            imports = [str(sid) for (sid,) in await cursor.fetchall()]
+        imports = [
+            str(sid) for (sid,) in await self._select("SELECT session_id FROM unfinished_imports")
+        ]
         for sid in imports:
 
             def abandon(db: sqlite3.Connection, sid: str = sid) -> None:
@@ -127,18 +126,16 @@ class EventStore(LogWriter):
                 db.execute("DELETE FROM unfinished_imports WHERE session_id = ?", (sid,))
 
             await self._transaction(abandon)
-        async with self._db.execute("SELECT session_id FROM purge_permits") as cursor:
-            removals = [str(sid) for (sid,) in await cursor.fetchall()]
+        removals = [
+            str(sid) for (sid,) in await self._select("SELECT session_id FROM purge_permits")
+        ]
         for sid in removals:
             while not await self.purge_part(sid):
                 pass
         return removals
 
     async def audit(self) -> list[AuditRow]:
-        async with self._db.execute(
-            "SELECT what, session_id, at, by, events FROM audit ORDER BY id"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._select("SELECT what, session_id, at, by, events FROM audit ORDER BY id")
         return [AuditRow(what, sid, at, by, count) for what, sid, at, by, count in rows]
 
 

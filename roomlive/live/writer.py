@@ -35,7 +35,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Self, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
@@ -107,9 +107,8 @@ class LogWriter:
     async def checkpoint(self) -> tuple[int, int, int]:
         """Copy the WAL into the database file, waiting for no one (PASSIVE): (busy, frames in
         the WAL, frames copied). A later cut or damaged WAL then loses only what came after."""
-        async with self._db.execute("PRAGMA wal_checkpoint(PASSIVE)") as cursor:
-            row = await cursor.fetchone()
-        busy, frames, copied = row if row else (0, 0, 0)
+        rows = await self._select("PRAGMA wal_checkpoint(PASSIVE)")
+        busy, frames, copied = rows[0] if rows else (0, 0, 0)
         return int(busy), int(frames), int(copied)
 
     async def close(self) -> None:
@@ -118,10 +117,9 @@ class LogWriter:
 
     async def load(self) -> list[StoredEvent | UnreadableRow]:
         """Every row in log order, decoded, or naming why it could not be."""
-        async with self._db.execute(
+        rows = await self._select(
             "SELECT seq, session_id, command_key, type, data FROM events ORDER BY seq"
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [read_row(*row) for row in rows]
 
     async def load_live(
@@ -129,17 +127,16 @@ class LogWriter:
     ) -> tuple[list[StoredEvent | UnreadableRow], set[str]]:
         """The rows of every session that has not ended and, of the ended ones, only the rows
         of `summary_types` (in log order, decoded); and the ended sessions' ids."""
-        async with self._db.execute(
+        found = await self._select(
             "SELECT DISTINCT session_id FROM events WHERE type = ?", (ENDED_TYPE,)
-        ) as cursor:
-            ended = {str(sid) for (sid,) in await cursor.fetchall()}
+        )
+        ended = {str(sid) for (sid,) in found}
         marks = ",".join("?" * len(summary_types))
-        async with self._db.execute(
+        rows = await self._select(
             "SELECT seq, session_id, command_key, type, data FROM events WHERE session_id NOT IN "
             f"(SELECT session_id FROM events WHERE type = ?) OR type IN ({marks}) ORDER BY seq",
             (ENDED_TYPE, *summary_types),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [read_row(*row) for row in rows], ended
 
     async def append(
@@ -209,6 +206,11 @@ class LogWriter:
         await self._transaction(write)
         self._last_seq += len(rows)
         self._last_chain = values[-1] if values else self._last_chain
+
+    async def _select(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """A read on the writer's connection in one call to its thread, run to its end: a
+        statement left in progress there would make the next COMMIT fail."""
+        return [tuple(row) for row in await self._db.execute_fetchall(sql, parameters)]
 
     def _committed(self, stored: Sequence[StoredEvent]) -> None:
         if self.on_commit is not None:

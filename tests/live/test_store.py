@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -47,6 +48,23 @@ async def test_a_command_key_is_recorded_once_per_session(tmp_path: Path) -> Non
     await store.append("s2", "same", [e.ClockStarted(at=3, by="Sam")])
     after = await store.append("s1", "other", [e.ClockPaused(at=4, by="Sam")])
     assert after[0].seq == 3  # the refused append did not use up a sequence number
+    await store.close()
+
+
+async def test_reads_beside_appends_never_leave_a_commit_a_statement_in_progress(
+    tmp_path: Path,
+) -> None:
+    """A read left half-done on the writer's connection (a cursor between its hops) made the
+    next COMMIT fail with "SQL statements in progress": reads are one call to its thread."""
+    store = await EventStore.open(tmp_path / "log.db")
+    for n in range(50):
+        await asyncio.gather(
+            store.checkpoint(),
+            store.append("s1", f"k{n}", [e.AssistRepeated(at=n, rid="r")]),
+            store.command_asked("s1", "someone", "k"),
+            store.audit(),
+        )
+    assert len(await store.load()) == 50
     await store.close()
 
 
