@@ -1,7 +1,8 @@
 """The rooms: live state per session, kept by executing commands through the one writer.
 
-command -> decide -> append (committed) -> apply -> render once -> publish to every socket;
-the commands that wait while a commit is in flight are committed together (batching.py).
+command -> decide -> append, and render once while the disk writes -> (committed) apply ->
+publish to every socket; the commands that wait while a commit is in flight are committed
+together (batching.py).
 
 Ended sessions are not folded at start-up: only what the home page lists about them is read (their
 creation, phases and end), and the whole log of one is folded, in a worker thread, when it is
