@@ -22,6 +22,7 @@ from roomlive.live.startcheck import ACCEPT_SHORTER_FLAG, why_not_start
 from roomlive.web.auth import load_or_create_credentials
 from roomlive.web.lan import lan_addresses
 from roomlive.web.limits import (
+    MAX_CONNECTIONS,
     MAX_CONNECTIONS_PER_ADDRESS,
     PROXY_ADDRESSES,
     Gate,
@@ -112,10 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-connections-per-address",
-        type=int,
+        type=at_least_one,
         default=MAX_CONNECTIONS_PER_ADDRESS,
         metavar="N",
         help="connections one client address may hold open (default 64; raise behind a NAT)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=at_least_one,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help="connections all clients may hold open together (default 1024, ~16 rooms)",
     )
     parser.add_argument(
         "--backup-dir",
@@ -210,7 +218,7 @@ def serve(argv: list[str]) -> int:
     print(f"roomlive: facilitator join code: {credentials.join_code}", flush=True)
     print(f"roomlive: event log: {db_path}", flush=True)
     files_were, files = raise_open_file_limit()
-    backlog, total = plan_connections(files)
+    backlog, total = plan_connections(files, args.max_connections)
     gate = Gate(
         per_address=args.max_connections_per_address,
         total=total,
@@ -251,6 +259,17 @@ def serve(argv: list[str]) -> int:
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     uvicorn.Server(config).run()
     return 0
+
+
+def at_least_one(text: str) -> int:
+    """A count of connections: a whole number, 1 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return number
 
 
 def allowed_hosts(addresses: list[str], extra: list[str]) -> tuple[str, ...]:

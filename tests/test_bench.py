@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import run as bench_run
+from bench import scale
 from bench.loadgen import SMOKE, Plan, run
 from bench.replay import run_measured
 from bench.servers import KINDS, PROJECT_DIR, Kind
@@ -55,3 +56,15 @@ def test_the_command_prints_the_table_with_ratios_and_writes_json(
     smoke = json.loads(report.read_text())["sizes"]["smoke"]
     assert smoke["totals"]["roomlive"]["lost"] == smoke["totals"]["baseline"]["lost"] == 0
     assert smoke["ratio"]["tap_all_p50"] > 0
+
+
+def test_the_scale_run_prints_a_row_per_room_count_and_writes_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert scale.main(["--rooms", "1,2", "--seconds", "1", "--readers", "2"]) == 0
+
+    rows = [line for line in capsys.readouterr().out.splitlines() if line[:4] in ("| 1 ", "| 2 ")]
+    assert len(rows) == 2  # whether p99 met the bar is not asserted: no timing in tests
+    written = max(scale.RESULTS.glob("scale-*.json"), key=lambda path: path.stat().st_mtime)
+    results = json.loads(written.read_text())
+    assert set(results) == {"1", "2"} and all(r["lost"] == 0 for r in results.values())

@@ -78,11 +78,12 @@ def raise_open_file_limit() -> tuple[int, int]:
     return soft, wanted
 
 
-def plan_connections(open_files: int) -> tuple[int, int]:
-    """(listen backlog, connections in all) that fit in this many open files."""
+def plan_connections(open_files: int, wanted: int = MAX_CONNECTIONS) -> tuple[int, int]:
+    """(listen backlog, connections in all): `wanted`, or fewer if they would not fit in this
+    many open files."""
     room = open_files - MAX_LINGERING_REFUSALS - SPARE_FILES
     backlog = max(16, min(MAX_LISTEN_BACKLOG, room // 8))
-    return backlog, max(1, min(MAX_CONNECTIONS, room - 4 * backlog))
+    return backlog, max(1, min(wanted, room - 4 * backlog))
 
 
 class Tally:

@@ -352,6 +352,29 @@ async def test_a_closed_websocket_frees_its_place(strict_server: Server) -> None
         await room.close()
 
 
+async def test_the_limit_in_all_is_the_operators_to_set(tmp_path: Path) -> None:
+    """`--max-connections`: past it, from any address, a connection gets the 503 in all."""
+    extra = ("--max-connections", "4")
+    server = Server(db_path=tmp_path / "roomlive.db", extra_args=extra).start()
+    try:
+        assert "at most 64 per address and 4 in all" in server.log()
+        clients = [
+            httpx.AsyncClient(
+                base_url=server.url,
+                transport=httpx.AsyncHTTPTransport(local_address=f"127.0.2.{n}"),
+            )
+            for n in range(1, 6)
+        ]
+        answers = [(await client.get("/healthz")).status_code for client in clients[:4]]
+        refused = await clients[4].get("/healthz")  # four kept alive: a fifth is one too many
+        assert answers == [200] * 4
+        assert refused.status_code == 503 and refused.text == f"{TOO_MANY_IN_ALL}\n"
+        for client in clients:
+            await client.aclose()
+    finally:
+        server.stop()
+
+
 def test_accept_errors_are_logged_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
     """asyncio's own report of an accept() out of files, a thousand times in ten seconds."""
     now = [0.0]
