@@ -72,6 +72,27 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
     )
     return [
         *testing,
+        # Starlette tries routes in order: a press, a tablet's command and its clock come first.
+        Route("/p/{token}/assist", from_our_pages(p.press), methods=["POST"], name="press"),
+        Route(
+            "/api/assist/{token}",
+            json_api(p.hardware_press),
+            methods=["POST"],
+            name="hardware_press",
+        ),
+        Route(
+            "/api/button/{token}",
+            b.button_press,
+            methods=["GET", "POST", "HEAD"],
+            name="button_press",
+        ),
+        Route(
+            "/s/{sid}/commands",
+            facilitators(from_our_pages(f.facilitator_commands)),
+            methods=["POST"],
+            name="commands",
+        ),
+        Route("/time", time_now, name="time"),
         Route("/", facilitators(f.home), name="home"),
         Route("/favicon.ico", homescreen.favicon(Path(static_dir)), name="favicon"),
         Route("/manifest.webmanifest", homescreen.facilitator_manifest, name="manifest"),
@@ -110,12 +131,6 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
             name="import_session",
         ),
         Route(
-            "/s/{sid}/commands",
-            facilitators(from_our_pages(f.facilitator_commands)),
-            methods=["POST"],
-            name="commands",
-        ),
-        Route(
             "/s/{sid}/devices/{device}/find",
             facilitators(from_our_pages(f.find_tablet)),
             methods=["POST"],
@@ -123,7 +138,6 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
         ),
         Route("/s/{sid}/settings", facilitators(showable(f.settings_page)), name="settings"),
         Route("/s/{sid}/mats/{pid}/sheet", facilitators(showable(f.mat_sheet)), name="mat_sheet"),
-        Route("/time", time_now, name="time"),
         WebSocketRoute("/s/{sid}/ws", f.facilitator_socket, name="facilitator_socket"),
         Route("/p/{token}", p.participant_page, name="participant"),
         Route(
@@ -131,21 +145,8 @@ def routes(static_dir: str, test_clock: bool = False) -> list[BaseRoute]:
             homescreen.participant_manifest,
             name="participant_manifest",
         ),
-        Route("/p/{token}/assist", from_our_pages(p.press), methods=["POST"], name="press"),
         Route("/p/{token}/cancel", from_our_pages(p.cancel), methods=["POST"], name="cancel"),
         WebSocketRoute("/p/{token}/ws", p.participant_socket, name="participant_socket"),
-        Route(
-            "/api/assist/{token}",
-            json_api(p.hardware_press),
-            methods=["POST"],
-            name="hardware_press",
-        ),
-        Route(
-            "/api/button/{token}",
-            b.button_press,
-            methods=["GET", "POST", "HEAD"],
-            name="button_press",
-        ),
         Route(
             "/api/button/{token}/checkin",
             b.button_checkin,
