@@ -89,8 +89,9 @@ export function startClock(topbar) {
         ? mmss(now - since)
         : `${Math.floor((now - since) / 60)} min`;
     });
-    // When a tile is overdue is the server's rule (roomlive/timing.py); it renders the instant.
-    document.querySelectorAll(".tile[data-overdue-at]").forEach((tile) => {
+    // When a tile is overdue is the server's rule (roomlive/timing.py); it renders the instant
+    // (none before the clock starts).
+    document.querySelectorAll(".tile").forEach((tile) => {
       const overdueAt = parseFloat(tile.dataset.overdueAt);
       tile.classList.toggle("overdue", !isNaN(overdueAt) && now > overdueAt);
     });
