@@ -97,8 +97,9 @@ def test_two_tablets_see_who_claimed_and_a_stale_claim_is_told_who(scene: Scene)
         expect(request_item(tablet)).to_have_count(1, timeout=PUSH_TIMEOUT_MS)
         expect(request_item(tablet)).to_have_class(has_class("request-open"))
         expect(request_item(tablet)).to_contain_text("Ana")
-    # A copy of the claim button Kim sees now: after Sam's claim, it is a stale control.
-    kim.evaluate("window.staleClaim = document.querySelector('#requests .claim').cloneNode(true)")
+    # A copy of the request as Kim sees it now, claim button and all: after Sam's claim, a stale
+    # control (a button names its command; the request is the item around it).
+    kim.evaluate("window.staleItem = document.querySelector('#requests .request').cloneNode(true)")
 
     request_item(sam).get_by_role("button", name="I'm on it").click()
     expect(request_item(kim)).to_have_class(has_class("request-claimed"), timeout=PUSH_TIMEOUT_MS)
@@ -110,13 +111,12 @@ def test_two_tablets_see_who_claimed_and_a_stale_claim_is_told_who(scene: Scene)
 
     kim.evaluate(
         """() => {
-            const stale = window.staleClaim;
-            stale.id = "stale-claim";
-            document.body.prepend(stale);
-            htmx.process(stale);
+            const stale = window.staleItem;
+            stale.id = "stale-item";
+            document.getElementById("live").prepend(stale);  // in the page, not in the list
         }"""
     )
-    kim.locator("#stale-claim").click()
+    kim.locator("#stale-item .claim").click()
     toast = kim.locator("#toast")
     expect(toast).to_be_visible(timeout=PUSH_TIMEOUT_MS)
     expect(toast).to_contain_text("Sam already claimed this request")
