@@ -77,6 +77,7 @@ document.addEventListener("htmx:after:request", (evt) => {
 const CLICK_ACTIONS = [
   [".toast-dismiss", () => toasts.dismiss()],
   ["[data-open-sheet]", (control) => sheet?.toggle(control.dataset.openSheet)],
+  [".tile-face", (control) => sheet?.toggle(control.closest(".tile").dataset.pid)],
   ["[data-command]", (control) => sendCommand(control)],
   ["[data-close-sheet]", () => sheet?.close()],
   ["[data-round-start]", () => sheet?.toggleRound()],

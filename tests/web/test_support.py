@@ -132,7 +132,7 @@ async def test_a_second_request_while_one_is_open_is_its_own(room: Room) -> None
     await tablet.receive_until(r'id="mat-p5"')  # the new request alone (issue 14): the list is
     pushed = await (await room.tablet(sam, sid)).receive()  # read whole from a snapshot
     assert pushed.count('class="request request-open') == 2
-    assert 'data-open-count="2"' in pushed
+    assert '<h2>Requests <span class="count">2</span></h2>' in pushed
 
 
 async def test_facilitators_raise_watch_and_backup_showing_who_asked(room: Room) -> None:
