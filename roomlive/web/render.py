@@ -19,12 +19,12 @@ from markupsafe import Markup
 from starlette.routing import BaseRoute
 
 from roomlive.core.model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
-from roomlive.core.timing import hmmss, likely_phase, local_time, overdue, overdue_at, vitals_due
+from roomlive.core.timing import hmmss, likely_phase, local_time, overdue_at, vitals_due
 from roomlive.live.presence import Attendance
 from roomlive.live.regions import Region
 from roomlive.live.shown import ALERTS_SHOWN, ListChange
 from roomlive.web.bounds import FORM_LIMITS
-from roomlive.web.markup import command_poster, oob_attr, request_classes, request_label
+from roomlive.web.markup import command_poster, request_classes, request_label
 from roomlive.web.partials import Partials
 from roomlive.web.urls import RouteUrls, app_routes
 
@@ -131,14 +131,12 @@ class Views:
             RequestState=RequestState,
             qr_svg=qr_svg,
             vitals_due=vitals_due,
-            overdue=overdue,
             overdue_at=overdue_at,
             likely_phase=likely_phase,
             local_time=local_time,
             url=url,
             limits=FORM_LIMITS,
             ALERTS_SHOWN=ALERTS_SHOWN,
-            oob_attr=oob_attr,
             post=command_poster(url),
             request_classes=request_classes,
             request_label=request_label,
