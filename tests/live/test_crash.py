@@ -157,9 +157,17 @@ def request_items(messages: list[str]) -> list[tuple[str, str, int]]:
     return items
 
 
+# A tile and its "last checked" counter, which counts from the check-in.
+CHECKED_TILE = re.compile(
+    r'<article id="mat-([^"]+)"(?:(?!</article>).)*?'
+    r'<span class="visually-hidden">last checked </span><span data-since="([^"]+)"',
+    re.S,
+)
+
+
 def checks_seen(messages: list[str]) -> set[tuple[str, float]]:
     """(participant, check-in time) for every tile any tablet was shown as checked."""
-    found = re.findall(r'data-pid="([^"]+)"[^>]*?data-checked-at="([^"]+)"', "".join(messages))
+    found = re.findall(CHECKED_TILE, "".join(messages))
     return {(pid, float(at)) for pid, at in found}
 
 
