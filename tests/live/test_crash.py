@@ -160,7 +160,7 @@ def request_items(messages: list[str]) -> list[tuple[str, str, int]]:
 # A tile and its "last checked" counter, which counts from the check-in.
 CHECKED_TILE = re.compile(
     r'<article id="mat-([^"]+)"(?:(?!</article>).)*?'
-    r'<span class="visually-hidden">last checked </span><span data-since="([^"]+)"',
+    r'<span class="sr-only">last checked </span><span data-since="([^"]+)"',
     re.S,
 )
 
