@@ -150,7 +150,8 @@ def test_core_loop(browsers: Engine, server: Server, shots: Path) -> None:
     phone.screenshot(shots, f"{name}-phone-coming")
 
     lead.click("#requests li.request button.release", "Someone else please")
-    colleague.wait_for_text("#requests li.request", "needs support")
+    for tablet in (lead, colleague):
+        tablet.wait_for_text("#requests li.request", "needs support")
     lead.click("#requests li.request button.claim", "I'm on it")
     colleague.wait_for_text("#requests li.request", f"{LEAD} is on it")
 
