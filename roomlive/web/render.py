@@ -19,11 +19,12 @@ from markupsafe import Markup
 from starlette.routing import BaseRoute
 
 from roomlive.core.model import CHECK_STATUSES, OUTCOMES, Level, RequestKind, RequestState, Session
-from roomlive.core.timing import hmmss, likely_phase, local_time, overdue, overdue_at, vitals_due
+from roomlive.core.timing import hmmss, likely_phase, local_time, overdue_at, vitals_due
 from roomlive.live.presence import Attendance
 from roomlive.live.regions import Region
 from roomlive.live.shown import ALERTS_SHOWN, ListChange
 from roomlive.web.bounds import FORM_LIMITS
+from roomlive.web.markup import command_poster, request_classes, request_label
 from roomlive.web.partials import Partials
 from roomlive.web.urls import RouteUrls, app_routes
 
@@ -117,6 +118,7 @@ class Views:
             lstrip_blocks=True,
         )
         self.env.filters.update(mmss=mmss, hmmss=hmmss)
+        url = RouteUrls(app_routes() if routes is None else routes)
         self.env.globals.update(
             minutes_ago=minutes_ago,
             circle_position=circle_position,
@@ -129,13 +131,15 @@ class Views:
             RequestState=RequestState,
             qr_svg=qr_svg,
             vitals_due=vitals_due,
-            overdue=overdue,
             overdue_at=overdue_at,
             likely_phase=likely_phase,
             local_time=local_time,
-            url=RouteUrls(app_routes() if routes is None else routes),
+            url=url,
             limits=FORM_LIMITS,
             ALERTS_SHOWN=ALERTS_SHOWN,
+            post=command_poster(url),
+            request_classes=request_classes,
+            request_label=request_label,
         )
         self.partials = Partials(self.env)
 

@@ -21,8 +21,18 @@ function toneWanted() {
   }
 }
 
+// An item's rung of the ladder: its level-N class.
+function levelOf(item) {
+  const level = /\blevel-(\d+)\b/.exec(item.className);
+  return level ? parseInt(level[1], 10) : 0;
+}
+
 // Told, not only drawn: "Mat 1, Ana: needs support, asked 2×", "Mat 1, Ana: Sam is on it".
+// Who, from the item's first line: its mat number, then the name.
 function requestWords(item) {
+  const who = item.querySelector(".request-who");
+  const mat = who.querySelector(".mat-no").textContent;
+  const name = who.textContent.slice(mat.length).trim();
   const parts = [];
   item.querySelectorAll(".request-what").forEach((what) => {
     what.childNodes.forEach((node) => {
@@ -30,7 +40,7 @@ function requestWords(item) {
       if (text) parts.push(text);
     });
   });
-  return `${item.dataset.who}: ${parts.join(", ")}`;
+  return `Mat ${mat}, ${name}: ${parts.join(", ")}`;
 }
 
 // announcer: #announce, outside every pushed region; me: this facilitator's name;
@@ -79,18 +89,18 @@ export function startAlerts(announcer, me, toneBox) {
     const words = [];
     document.querySelectorAll("#requests .request[data-rid]").forEach((item) => {
       const rid = item.dataset.rid;
-      const level = parseInt(item.dataset.level, 10) || 0;
+      const level = levelOf(item);
       const open = item.classList.contains("request-open");
       const stale = item.classList.contains("stale");
-      const mine = me !== null && item.dataset.claimedBy === me;
+      const mine = me !== null && item.dataset.claimedBy === me; // none: unclaimed
       item.classList.toggle("mine", mine);
       const key = `${open ? "open" : "claimed"}:${level}${stale ? ":stale" : ""}`;
       if (seen[rid] !== key && (open || (stale && mine))) strength = Math.max(strength, level + 1);
       if (seen[rid] !== key) words.push(requestWords(item));
       now[rid] = key;
     });
-    document.querySelectorAll(".tile[data-claimed-by]").forEach((tile) => {
-      tile.classList.toggle("mine", me !== null && tile.dataset.claimedBy === me);
+    document.querySelectorAll(".tile").forEach((tile) => {
+      tile.classList.toggle("mine", me !== null && tile.dataset.claimedBy === me); // none: not mine
     });
     seen = now;
     if (strength > 0) alertTablet(strength >= STRONG_FROM);

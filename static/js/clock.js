@@ -82,15 +82,18 @@ export function startClock(topbar) {
   function tick() {
     const now = serverNow();
     tickTopbar(now);
+    // Counters, from a server instant: "12 min" since data-since, "3:07" since data-mmss.
     document.querySelectorAll("[data-since]").forEach((counter) => {
       const since = parseFloat(counter.dataset.since);
-      if (isNaN(since)) return;
-      counter.textContent = counter.dataset.format === "mmss"
-        ? mmss(now - since)
-        : `${Math.floor((now - since) / 60)} min`;
+      if (!isNaN(since)) counter.textContent = `${Math.floor((now - since) / 60)} min`;
     });
-    // When a tile is overdue is the server's rule (roomlive/timing.py); it renders the instant.
-    document.querySelectorAll(".tile[data-overdue-at]").forEach((tile) => {
+    document.querySelectorAll("[data-mmss]").forEach((counter) => {
+      const since = parseFloat(counter.dataset.mmss);
+      if (!isNaN(since)) counter.textContent = mmss(now - since);
+    });
+    // When a tile is overdue is the server's rule (roomlive/timing.py); it renders the instant
+    // (none before the clock starts).
+    document.querySelectorAll(".tile").forEach((tile) => {
       const overdueAt = parseFloat(tile.dataset.overdueAt);
       tile.classList.toggle("overdue", !isNaN(overdueAt) && now > overdueAt);
     });

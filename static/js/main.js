@@ -6,6 +6,7 @@
 import { startAlerts } from "./alerts.js";
 import { keepScreenAwake } from "./awake.js";
 import { startClock } from "./clock.js";
+import { sendCommand } from "./commands.js";
 import { watchConnection } from "./connection.js";
 import { startFinder } from "./finder.js";
 import { startForms } from "./forms.js";
@@ -76,6 +77,8 @@ document.addEventListener("htmx:after:request", (evt) => {
 const CLICK_ACTIONS = [
   [".toast-dismiss", () => toasts.dismiss()],
   ["[data-open-sheet]", (control) => sheet?.toggle(control.dataset.openSheet)],
+  [".tile-face", (control) => sheet?.toggle(control.closest(".tile").dataset.pid)],
+  ["[data-command]", (control) => sendCommand(control)],
   ["[data-close-sheet]", () => sheet?.close()],
   ["[data-round-start]", () => sheet?.toggleRound()],
   ["[data-round-next]", () => sheet?.nextInRound()],

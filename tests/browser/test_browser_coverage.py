@@ -50,8 +50,14 @@ PATH_PARAMETER = re.compile(r"\{\w+\}")
 FORM_TAG = re.compile(r"<form\b[^>]*>", re.DOTALL)
 FORM_ACTION = re.compile(r'\saction="([^"]+)"')
 FORM_METHOD = re.compile(r'\smethod="([a-z]+)"', re.IGNORECASE)
-HX_REQUEST = re.compile(r'\s(hx-get|hx-post|hx-ws:connect)="([^"]+)"')
-HX_METHODS = {"hx-get": "GET", "hx-post": "POST", "hx-ws:connect": WEBSOCKET}
+# data-commands: where static/js/commands.js posts the command a [data-command] button names.
+HX_REQUEST = re.compile(r'\s(hx-get|hx-post|hx-ws:connect|data-commands)="([^"]+)"')
+HX_METHODS = {
+    "hx-get": "GET",
+    "hx-post": "POST",
+    "hx-ws:connect": WEBSOCKET,
+    "data-commands": "POST",
+}
 
 
 def endpoints(route: BaseRoute) -> list[str]:

@@ -97,26 +97,33 @@ def test_two_tablets_see_who_claimed_and_a_stale_claim_is_told_who(scene: Scene)
         expect(request_item(tablet)).to_have_count(1, timeout=PUSH_TIMEOUT_MS)
         expect(request_item(tablet)).to_have_class(has_class("request-open"))
         expect(request_item(tablet)).to_contain_text("Ana")
-    # A copy of the claim button Kim sees now: after Sam's claim, it is a stale control.
-    kim.evaluate("window.staleClaim = document.querySelector('#requests .claim').cloneNode(true)")
+    # Each tablet counts the wait itself, from the instant the item carries (clock.js).
+    expect(request_item(kim).locator(".request-wait")).to_have_text(
+        re.compile(r"^waiting 0:0[1-9]$"), timeout=PUSH_TIMEOUT_MS
+    )
+    # A copy of the request as Kim sees it now, claim button and all: after Sam's claim, a stale
+    # control (a button names its command; the request is the item around it).
+    kim.evaluate("window.staleItem = document.querySelector('#requests .request').cloneNode(true)")
 
     request_item(sam).get_by_role("button", name="I'm on it").click()
     expect(request_item(kim)).to_have_class(has_class("request-claimed"), timeout=PUSH_TIMEOUT_MS)
     expect(request_item(kim)).to_contain_text("Sam is on it")
     expect(request_item(kim)).to_have_attribute("data-claimed-by", "Sam")
     expect(request_item(kim).get_by_role("button", name="I'm on it")).to_have_count(0)
+    expect(request_item(kim).locator(".request-wait")).to_have_text(
+        re.compile(r"^claimed 0:0[1-9] ago$"), timeout=PUSH_TIMEOUT_MS
+    )
     assert kim.evaluate("window.notReloaded") is True, "Kim's dashboard was reloaded"
     expect(kim.locator("#toast")).to_be_hidden()
 
     kim.evaluate(
         """() => {
-            const stale = window.staleClaim;
-            stale.id = "stale-claim";
-            document.body.prepend(stale);
-            htmx.process(stale);
+            const stale = window.staleItem;
+            stale.id = "stale-item";
+            document.getElementById("live").prepend(stale);  // in the page, not in the list
         }"""
     )
-    kim.locator("#stale-claim").click()
+    kim.locator("#stale-item .claim").click()
     toast = kim.locator("#toast")
     expect(toast).to_be_visible(timeout=PUSH_TIMEOUT_MS)
     expect(toast).to_contain_text("Sam already claimed this request")

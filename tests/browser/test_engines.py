@@ -1,7 +1,7 @@
 """The core loop in WebKit (iPad Safari's engine) and Firefox, every step through the real UI:
 join, create a session (after a refused first try), start the clock, a participant holds the
-button, one tablet claims, resolves, the participant asks again and says "I'm OK now", the
-session ends and its review exports a CSV.
+button, one tablet claims, hands it back ("Someone else please"), claims again and resolves, the
+participant asks again and says "I'm OK now", the session ends and its review exports a CSV.
 
 Two tablets are two browser processes (the facilitator is a cookie); the phone is a third.
 """
@@ -30,8 +30,8 @@ ROOM = "Garden room"
 BAD_PARTICIPANTS = "Ana\nBen"  # no mat numbers
 PARTICIPANTS = "1 Ana\n2 Ben"
 LEAD, COLLEAGUE = "Sam", "Kim"
-ANA_EVENTS = ["request raised", "request claimed", "request resolved", "request raised",
-              "request cancelled"]  # fmt: skip
+ANA_EVENTS = ["request raised", "request claimed", "request released", "request claimed",
+              "request resolved", "request raised", "request cancelled"]  # fmt: skip
 
 LIVE_SOCKET = """
 const live = document.getElementById("live");
@@ -148,6 +148,12 @@ def test_core_loop(browsers: Engine, server: Server, shots: Path) -> None:
     phone.wait_for_text("#assist-status .status-main", f"{LEAD} is coming")
     colleague.screenshot(shots, f"{name}-tablet-claimed")
     phone.screenshot(shots, f"{name}-phone-coming")
+
+    lead.click("#requests li.request button.release", "Someone else please")
+    for tablet in (lead, colleague):
+        tablet.wait_for_text("#requests li.request", "needs support")
+    lead.click("#requests li.request button.claim", "I'm on it")
+    colleague.wait_for_text("#requests li.request", f"{LEAD} is on it")
 
     lead.click("#requests li.request button.resolve", "Resolved")
     for tablet in (lead, colleague):

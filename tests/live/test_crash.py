@@ -126,10 +126,7 @@ async def facilitate(
             await burst.send(Sent(client, path, form, key()))
 
 
-PUSHED_ITEM = (
-    r'<li id="request-[^>]*?data-rid="([^"]+)"\s+'
-    r'data-level="\d+" data-claimed-by="([^"]*)"'
-)
+PUSHED_ITEM = r'<li id="request-([^"]+)" class="request request-(open|claimed)\b'
 
 
 def open_requests(seen: list[str]) -> list[str]:
@@ -141,8 +138,8 @@ def open_requests(seen: list[str]) -> list[str]:
             shown = {}
         for rid in re.findall(r'delete:#request-([^"]+)"', message):
             shown.pop(rid, None)
-        for rid, claimed in re.findall(PUSHED_ITEM, message):
-            shown[rid] = not claimed
+        for rid, state in re.findall(PUSHED_ITEM, message):
+            shown[rid] = state == "open"
     return [rid for rid, unclaimed in shown.items() if unclaimed]
 
 
@@ -152,16 +149,25 @@ def request_items(messages: list[str]) -> list[tuple[str, str, int]]:
     for message in messages:
         for item in re.findall(r'<li id="request-.*?</li>', message, re.S):
             rid = re.search(r'data-rid="([^"]+)"', item)
-            claimed = re.search(r'data-claimed-by="([^"]*)"', item)
+            claimed = re.search(r'data-claimed-by="([^"]+)"', item)  # none while unclaimed
             asks = re.search(r"asked (\d+)×", item)
-            assert rid and claimed
-            items.append((rid.group(1), claimed.group(1), int(asks.group(1)) if asks else 1))
+            assert rid
+            by = claimed.group(1) if claimed else ""
+            items.append((rid.group(1), by, int(asks.group(1)) if asks else 1))
     return items
+
+
+# A tile and its "last checked" counter, which counts from the check-in.
+CHECKED_TILE = re.compile(
+    r'<article id="mat-([^"]+)"(?:(?!</article>).)*?'
+    r'<span class="sr-only">last checked </span><span data-since="([^"]+)"',
+    re.S,
+)
 
 
 def checks_seen(messages: list[str]) -> set[tuple[str, float]]:
     """(participant, check-in time) for every tile any tablet was shown as checked."""
-    found = re.findall(r'data-pid="([^"]+)"[^>]*?data-checked-at="([^"]+)"', "".join(messages))
+    found = re.findall(CHECKED_TILE, "".join(messages))
     return {(pid, float(at)) for pid, at in found}
 
 

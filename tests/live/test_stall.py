@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import socket
 import statistics
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from roomlive.core.presets import CHECKIN_MINUTES
 from roomlive.live.hub import CLOSE_TIMEOUT_SECONDS
 from tests.support.clients import Room, Socket, cookie_header
 from tests.support.server import Server
@@ -32,6 +34,7 @@ MAX_LATENCY_SECONDS = 1.0
 MAX_RSS_GROWTH_KB = 50 * 1024
 CLOSED_LOG_LINE = "closing a websocket with code 1013"
 ESTABLISHED = "01"  # the state column of /proc/net/tcp
+DEADLINE_SLACK_SECONDS = 0.001  # a float's last digits, computed here and on the server
 
 
 def stalled_tablet(server: Server, path: str, cookie: str) -> socket.socket:
@@ -72,9 +75,13 @@ def server_side_states(server: Server, client: socket.socket) -> list[str]:
     return states
 
 
+LAST_TILE_DEADLINE = re.compile(r'<article id="mat-p8"[^>]*? data-overdue-at="([^"]+)"')
+
+
 @dataclass
 class Pusher:
-    """Sam changes the check-in interval: every tile and the tools go to every tablet."""
+    """Sam changes the check-in interval: every tile and the tools go to every tablet. The clock
+    runs, so every tile carries the instant it falls overdue: the start plus the interval."""
 
     room: Room
     server: Server
@@ -83,30 +90,37 @@ class Pusher:
     healthy: Socket
     seen: list[str] = field(default_factory=list)  # what the healthy tablet was pushed
     count: int = 0
+    clock_started: float = 0.0  # as the tiles' deadlines tell it
 
     @classmethod
     async def start(cls, room: Room, server: Server) -> Pusher:
         sam = await room.facilitator("Sam")
         sid = (await room.demo_session(sam))["sid"]
         healthy = await room.tablet(sam, sid)
-        return cls(room, server, sam, sid, healthy, [await healthy.receive()])
+        pusher = cls(room, server, sam, sid, healthy, [await healthy.receive()])
+        assert (await room.command(sam, sid, action="start")).status_code == 204
+        pusher.seen.append(await healthy.receive_until(LAST_TILE_DEADLINE.pattern))
+        pusher.clock_started = pusher.deadline() - CHECKIN_MINUTES * 60
+        return pusher
 
     def stall(self) -> socket.socket:
         return stalled_tablet(self.server, f"/s/{self.sid}/ws", cookie_header(self.sam))
 
+    def deadline(self) -> float:
+        """The last tile's deadline in the latest push; 0.0 if that push has no tiles."""
+        found = LAST_TILE_DEADLINE.search(self.seen[-1])
+        return float(found.group(1)) if found else 0.0
+
     async def push(self) -> float:
         """Seconds from sending the command to the healthy tablet having its push."""
         self.count += 1
-        minutes = 15 + self.count % 2  # 16 first: the snapshot shows 15
+        minutes = CHECKIN_MINUTES + self.count % 2  # one more first: the snapshot shows 15
         started = time.perf_counter()
         response = await self.room.command(
             self.sam, self.sid, action="interval", minutes=str(minutes)
         )
         assert response.status_code == 204, response.text
-        while not (
-            f'data-overdue-after="{minutes * 60}"' in self.seen[-1]
-            and 'id="mat-p8"' in self.seen[-1]
-        ):
+        while abs(self.deadline() - self.clock_started - minutes * 60) > DEADLINE_SLACK_SECONDS:
             self.seen.append(await self.healthy.receive())
         return time.perf_counter() - started
 

@@ -213,11 +213,11 @@ async def test_a_slow_flood_from_one_address_stops_no_one_else(
             ) as tablet_posts:
                 response = await tablet_posts.post(
                     f"/s/{sid}/commands",
-                    data={"action": "interval", "minutes": "20"},
+                    data={"action": "check", "pid": "p1", "status": "ok"},
                     headers={"origin": server.url, "idempotency-key": "limits-1"},
                 )
                 assert response.status_code == 204, response.text
-            await tablet.receive_until('data-overdue-after="1200"')
+            await tablet.receive_until('<article id="mat-p1" class="tile status-ok')
 
             # Every slow connection is answered: refused at once, or timed out.
             deadline = time.monotonic() + HEAD_TIMEOUT_SECONDS + 5

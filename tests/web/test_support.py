@@ -31,6 +31,10 @@ async def setup(room: Room) -> tuple[httpx.AsyncClient, str, list[dict[str, Any]
     return sam, session["sid"], session["participants"], tablet
 
 
+# An unclaimed request's list item at a rung of the ladder (its level-N class).
+OPEN_ITEM_AT_LEVEL = r'<li id="request-[^"]+" class="request request-open kind-\w+ level-{}\b'
+
+
 def tile(message: str, pid: str) -> str:
     found = re.search(rf'<article id="mat-{pid}".*?</article>', message, re.S)
     assert found, f"no tile for {pid} in the push"
@@ -105,9 +109,9 @@ async def test_the_ladder_realerts_escalates_and_asks_a_stale_claimer(room: Room
     await tablet.receive_until("needs support")
 
     await room.advance_clock(31)
-    assert "level-1" in await tablet.receive_until('data-level="1"')
+    assert "level-1" in tile(await tablet.receive_until(OPEN_ITEM_AT_LEVEL.format(1)), "p3")
     await room.advance_clock(30)
-    escalated = await tablet.receive_until('data-level="2"')
+    escalated = await tablet.receive_until(OPEN_ITEM_AT_LEVEL.format(2))
     assert "no one has claimed this" in escalated and "level-2" in tile(escalated, "p3")
 
     rid = await room.open_request_id(sam, sid)
@@ -128,7 +132,7 @@ async def test_a_second_request_while_one_is_open_is_its_own(room: Room) -> None
     await tablet.receive_until(r'id="mat-p5"')  # the new request alone (issue 14): the list is
     pushed = await (await room.tablet(sam, sid)).receive()  # read whole from a snapshot
     assert pushed.count('class="request request-open') == 2
-    assert 'data-open-count="2"' in pushed
+    assert '<h2>Requests <span class="count">2</span></h2>' in pushed
 
 
 async def test_facilitators_raise_watch_and_backup_showing_who_asked(room: Room) -> None:
@@ -225,15 +229,18 @@ async def test_the_ladder_times_are_editable_per_session(room: Room) -> None:
     await room.press(mats[0]["token"])
     await tablet.receive_until("needs support")
     await room.advance_clock(6)
-    await tablet.receive_until('data-level="1"')
+    await tablet.receive_until(OPEN_ITEM_AT_LEVEL.format(1))
     refused = await room.command(sam, sid, action="ladder", realert="50", escalate="10", stale="60")
     assert refused.status_code == 409 and "after the re-alert" in refused.text
     assert key()
 
 
-# Issue 14 asks for under 1 KB; a first press still sends its tile (~0.65 KB), its item
-# (~0.5 KB), its banner (~0.4 KB) and the counts: see bench/README.md.
-PRESS_PUSH_BYTES = 2048
+# Issue 14 asks for under 1 KB; not there yet: a new request sends its tile (~0.57 KB), its item
+# (~0.48 KB) and the count (~0.1 KB); asked again, one among the first unclaimed, its tile, its
+# item and its banner (~0.35 KB), each removed and placed again (1,140 and 1,624 bytes here, from
+# 1,448 and 2,025): see bench/README.md.
+PRESS_PUSH_BYTES = 1792
+ITEM_MAT = r'<li id="request-[^"]+"[^>]*>\s*<div class="request-who"><span class="mat-no">(\d+)<'
 
 
 async def test_a_press_pushes_its_tile_and_its_request_not_the_list(room: Room) -> None:
@@ -247,7 +254,7 @@ async def test_a_press_pushes_its_tile_and_its_request_not_the_list(room: Room) 
         pushed = await tablet.receive_until(f'id="mat-{press["pid"]}"')
         assert len(pushed.encode()) < PRESS_PUSH_BYTES
         assert re.findall(r'<article id="mat-([^"]+)"', pushed) == [press["pid"]]
-        items = re.findall(r'<li id="request-[^"]+"[^>]*data-who="Mat (\d+),', pushed)
+        items = re.findall(ITEM_MAT, pushed)
         assert items == [str(press["mat"])]
         assert 'id="requests"' not in pushed
     assert "asked 2×" in pushed
