@@ -51,10 +51,17 @@ def list_change(
 ) -> ListChange | None:
     """How the list `old` becomes `new`, both in urgency order; None if it does not change."""
     before = {r.rid: r for r in old}
-    moved = {r.rid for r in new if r.rid not in before or urgency(r) != urgency(before[r.rid])}
-    staying = [r.rid for r in new if r.rid not in moved]
-    if staying != [r.rid for r in old if r.rid in set(staying)]:
-        moved = {r.rid for r in new}  # an order this cannot follow: place everything again
+    added = {r.rid for r in new if r.rid not in before}
+    kept = [r.rid for r in new if r.rid in before]
+    if kept == [r.rid for r in old if r.rid in set(kept)]:
+        moved = added  # the others kept their order: each is redrawn where it stands
+    else:
+        moved = added | {
+            r.rid for r in new if r.rid in before and urgency(r) != urgency(before[r.rid])
+        }
+        staying = [r.rid for r in new if r.rid not in moved]
+        if staying != [r.rid for r in old if r.rid in set(staying)]:
+            moved = {r.rid for r in new}  # an order this cannot follow: place everything again
     while True:
         edited = {r.rid for r in new if r.rid not in moved and not same(before[r.rid], r)}
         runs = _runs(new, moved)
