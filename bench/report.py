@@ -223,8 +223,9 @@ def sections(
         r = report["replay"]
         out.append(
             f"replay: {r['events']:,} events of {r['sessions']} sessions rebuilt in "
-            f"{r['seconds']:.2f} s (median), of which reading and decoding the log "
-            f"{r['read_decode_seconds']:.2f} s; checked before that (quick_check and checksum "
+            f"{r['seconds']:.2f} s (median; ended sessions are read only for what the home page "
+            f"lists); reading and decoding the whole log would take {r['read_decode_seconds']:.2f}"
+            " s; checked before that (quick_check and checksum "
             f"chain) in {r.get('check_seconds', 0.0):.2f} s"
         )
     found = bars(report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -92,9 +93,10 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services | Offload]]:
         store = await EventStore.open(settings.db_path)
         try:
-            hub = Hub()
             views = Views(TEMPLATES_DIR, app.routes)  # `url` in pushed fragments: these routes
             clock = SteadyClock(wall=lambda: time.time() + settings.test_wall_offset)
+            # Data only (no "content"): htmx swaps nothing; the page learns the link is alive.
+            hub = Hub(heartbeat=lambda: json.dumps({"heartbeat": clock()}))
             rooms = Rooms(
                 store,
                 hub,
@@ -123,7 +125,7 @@ def create_app(settings: Settings) -> Starlette:
                 JoinThrottle(),
             )
             upkeep = Upkeep(store, settings.db_path, settings.backup_dir)
-            tasks = [asyncio.create_task(run_ticker(rooms, hub)), asyncio.create_task(upkeep.run())]
+            tasks = [asyncio.create_task(run_ticker(rooms)), asyncio.create_task(upkeep.run())]
             offload = Offload(settings.db_path, settings.test_clock)  # long logs' heavy work
             try:
                 yield {"services": services, "offload": offload}

@@ -3,6 +3,10 @@
 Each connection has a bounded queue drained by its own sender task; publishing never awaits a
 client. A client whose queue is full is closed with 1013 ("try again later"): htmx reconnects and
 the fresh connection starts with a full snapshot, so nothing it missed is lost.
+
+A connection that has been sent nothing for `HEARTBEAT_SECONDS` gets a heartbeat, so that its
+page can tell a live link from a dead one. Each connection keeps its own time: the heartbeats of
+a thousand sockets do not go out in one burst that every press would wait behind.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_SIZE = 64
+HEARTBEAT_SECONDS = 5.0  # pages that hear nothing for 12 s reconnect (static/js/connection.js)
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_TIMEOUT_SECONDS = 2.0
 
@@ -25,8 +30,11 @@ Channel = Hashable
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, queue_size: int) -> None:
+    def __init__(
+        self, websocket: WebSocket, queue_size: int, heartbeat: Callable[[], str] | None = None
+    ) -> None:
         self.websocket = websocket
+        self.heartbeat = heartbeat
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self.close_code: int | None = None
         self.sender: asyncio.Task[None] | None = None
@@ -47,7 +55,14 @@ class Connection:
 
     async def send_forever(self) -> None:
         while True:
-            message = await self.queue.get()
+            if self.heartbeat is None:
+                message = await self.queue.get()
+            else:
+                try:
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        message = await self.queue.get()
+                except TimeoutError:
+                    message = self.heartbeat()
             await self.websocket.send_text(message)
 
     async def receive_until_closed(self) -> None:
@@ -60,18 +75,15 @@ class Connection:
 
 
 class Hub:
-    def __init__(self, queue_size: int = SEND_QUEUE_SIZE) -> None:
+    def __init__(
+        self, queue_size: int = SEND_QUEUE_SIZE, heartbeat: Callable[[], str] | None = None
+    ) -> None:
         self._queue_size = queue_size
+        self._heartbeat = heartbeat  # what an idle connection is sent (None: nothing)
         self._channels: dict[Channel, set[Connection]] = defaultdict(set)
 
     def publish(self, channel: Channel, message: str) -> None:
         for connection in tuple(self._channels.get(channel, ())):
-            connection.offer(message)
-
-    def publish_everywhere(self, message: str) -> None:
-        """One message to every open connection, once each (a heartbeat)."""
-        everyone = {c for members in self._channels.values() for c in members}
-        for connection in everyone:
             connection.offer(message)
 
     def close_channel(self, channel: Channel, code: int) -> None:
@@ -83,7 +95,7 @@ class Hub:
 
     async def serve(self, websocket: WebSocket, snapshot: str, *channels: Channel) -> None:
         """Run an accepted websocket until it closes. The snapshot goes out before any update."""
-        connection = Connection(websocket, self._queue_size)
+        connection = Connection(websocket, self._queue_size, self._heartbeat)
         connection.offer(snapshot)
         for channel in channels:
             self._channels[channel].add(connection)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
 
+from roomlive.live import hub as hub_module
 from roomlive.live.hub import CLOSE_TRY_AGAIN_LATER, Hub
 
 pytestmark = pytest.mark.anyio
@@ -58,3 +60,27 @@ async def test_a_stalled_client_is_closed_and_the_others_get_everything() -> Non
 
 async def test_publishing_to_a_channel_without_sockets_does_nothing() -> None:
     Hub().publish("nobody", "update")
+
+
+async def test_a_connection_sent_nothing_for_a_while_gets_a_heartbeat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub_module, "HEARTBEAT_SECONDS", 0.05)
+    hub = Hub(heartbeat=lambda: "heartbeat")
+    idle, busy = FakeSocket(), FakeSocket()
+    serving = [
+        asyncio.create_task(hub.serve(idle, "snapshot", "quiet")),  # type: ignore[arg-type]
+        asyncio.create_task(hub.serve(busy, "snapshot", "busy")),  # type: ignore[arg-type]
+    ]
+    started = time.monotonic()
+    for n in range(12):  # >= 0.12 s: the busy one is sent something every 0.01 s
+        hub.publish("busy", f"update {n}")
+        await asyncio.sleep(0.01)
+    elapsed = time.monotonic() - started
+
+    assert idle.sent[0] == "snapshot" and set(idle.sent[1:]) == {"heartbeat"}
+    assert 1 <= len(idle.sent[1:]) <= elapsed / 0.05 + 1  # one per quiet 0.05 s, no more
+    assert "heartbeat" not in busy.sent
+    for socket in (idle, busy):
+        socket.disconnect.set()
+    await asyncio.wait_for(asyncio.gather(*serving), 1)
