@@ -116,8 +116,7 @@ class Publisher:
         messages: list[Message] = []
         regions = list(dict.fromkeys(r for ev in events for r in affected_regions(session, ev)))
         if regions:
-            regions = self._request_parts(session, regions, lists)
-            fragment = self._views.fragments(session, regions, now, presence)
+            fragment = self._fragment(session, regions, now, lists, presence)
             messages.append((facilitator_channel(session.sid), fragment))
         pids = dict.fromkeys(pid for ev in events for pid in affected_buttons(session, ev))
         for pid in pids:
@@ -126,10 +125,21 @@ class Publisher:
         return messages
 
     def regions(self, session: Session, regions: Sequence[Region], now: float) -> None:
-        regions = self._request_parts(session, regions, self._shown)
         presence = self._presence.attendance(session.sid)
-        fragment = self._views.fragments(session, regions, now, presence)
+        fragment = self._fragment(session, regions, now, self._shown, presence)
         self._hub.publish(facilitator_channel(session.sid), fragment)
+
+    def _fragment(
+        self,
+        session: Session,
+        regions: Sequence[Region],
+        now: float,
+        lists: dict[str, Shown],
+        presence: Attendance,
+    ) -> str:
+        """The regions rendered once for every tablet, the request list's as its changed parts."""
+        parts = self._request_parts(session, regions, lists)
+        return self._views.fragments(session, parts, now, presence)
 
     def timed_tiles(self, session: Session, now: float) -> None:
         """Redraw the tiles whose time-driven marks (overdue, vitals due, likely phase) changed."""

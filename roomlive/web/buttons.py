@@ -110,17 +110,21 @@ def pressed_at(given: Mapping[str, str], now: float) -> float | None:
     return at if now - at >= LATE_AFTER_SECONDS else None
 
 
-def _link(request: Request) -> tuple[Session, Participant] | None:
-    return services(request).rooms.by_button_token(request.path_params["token"])
+def _link(request: Request) -> tuple[Session, Participant] | Response:
+    """The session and mat the link names, or the answer that it names none (or is a preview)."""
+    if preview(request):
+        return answer("preview: nothing was sent", 200)
+    found = services(request).rooms.by_button_token(request.path_params["token"])
+    if found is None:
+        return answer("unknown or revoked button link", 404)
+    return found
 
 
 async def button_press(request: Request) -> Response:
     """`GET|POST|HEAD /api/button/<token>`: one press of the mat's hardware button."""
-    if preview(request):
-        return answer("preview: nothing was sent", 200)
     found = _link(request)
-    if found is None:
-        return answer("unknown or revoked button link", 404)
+    if isinstance(found, Response):
+        return found
     session, participant = found
     rooms = services(request).rooms
     now = rooms.clock()
@@ -165,11 +169,9 @@ def _state(session: Session, pid: str, said: str) -> str:
 
 async def button_checkin(request: Request) -> Response:
     """`GET|POST /api/button/<token>/checkin`: the button is alive; nothing is recorded."""
-    if preview(request):
-        return answer("preview: nothing was sent", 200)
     found = _link(request)
-    if found is None:
-        return answer("unknown or revoked button link", 404)
+    if isinstance(found, Response):
+        return found
     session, participant = found
     rooms = services(request).rooms
     rooms.buttons.heard(session.sid, participant.pid, rooms.clock())
