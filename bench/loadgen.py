@@ -5,8 +5,9 @@ sessions are created with their participants), then:
 
 - reader processes (`--readers`, default 4) each hold a share of the tablets' websockets — the
   tablets of one room are spread over different processes — and of the button pages' websockets,
-  and note when each tile `<article id="mat-<pid>" ... data-asks="N">` first arrives on each
-  tablet: (session, pid, N) names one press;
+  and note when each mat's press count `id="mat-<pid>" ... data-asks="N"` first arrives on each
+  tablet (roomlive's tile request band `id="mat-<pid>-request"`, the baseline's tile): (session,
+  pid, N) names one press;
 - one tapper process presses the buttons at the planned total rate for the planned duration,
   round-robin over the devices (interleaved over the rooms), each device one press at a time;
 - the parent waits until every expected delivery arrived (or a drain timeout), and reads the
@@ -48,7 +49,7 @@ from .servers import (
 )
 from .stats import summary_ms
 
-TILE = re.compile(r'<article id="mat-([^"]+)"[^>]*?data-asks="(\d+)"')
+TILE = re.compile(r'<[a-z]+ id="mat-([^"]+?)(?:-request)?"[^>]*?data-asks="(\d+)"')
 READY_TIMEOUT_SECONDS = 120.0
 READER_READY_SECONDS = 60.0
 PRESS_TIMEOUT_SECONDS = 10.0

@@ -19,6 +19,7 @@ from roomlive.live.regions import (
     Renderer,
     affected_buttons,
     affected_regions,
+    drawn_once,
     request_regions,
     time_marks,
 )
@@ -114,7 +115,7 @@ class Publisher:
     ) -> list[Message]:
         session, events, now = change.session, change.events, change.now
         messages: list[Message] = []
-        regions = list(dict.fromkeys(r for ev in events for r in affected_regions(session, ev)))
+        regions = drawn_once([r for ev in events for r in affected_regions(session, ev)])
         if regions:
             fragment = self._fragment(session, regions, now, lists, presence)
             messages.append((facilitator_channel(session.sid), fragment))

@@ -15,7 +15,16 @@ from roomlive.live.presence import Attendance
 from roomlive.live.shown import ListChange, Shown, banner, list_change
 
 RegionKind = Literal[
-    "topbar", "requests", "tools", "tile", "changes", "items", "alerts", "head", "recent"
+    "topbar",
+    "requests",
+    "tools",
+    "tile",
+    "tile-request",
+    "changes",
+    "items",
+    "alerts",
+    "head",
+    "recent",
 ]
 
 
@@ -24,7 +33,7 @@ class Region:
     """A part of the dashboard, pushed replacing the element with its id. Of the request list,
     `requests` is the whole; `changes` (what a request event names) becomes the parts that changed
     (`request_regions`): the list's `items` and its `alerts` banners (each with its
-    `ListChange`), its `head` (the counts) and the `recent`ly closed."""
+    `ListChange`), its `head` (the count) and the `recent`ly closed."""
 
     kind: RegionKind
     key: str = ""
@@ -38,6 +47,11 @@ class Region:
     @staticmethod
     def tile(pid: str) -> Region:
         return Region("tile", pid)
+
+    @staticmethod
+    def tile_request(pid: str) -> Region:
+        """A tile's request band alone (the tile holds it): what a request's events change."""
+        return Region("tile-request", pid)
 
 
 Region.TOPBAR = Region("topbar")
@@ -92,7 +106,9 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
         case e.ButtonPairingStarted(pid=pid) | e.ButtonPaired(pid=pid) | e.ButtonRevoked(pid=pid):
             return [Region.tile(pid)]
         case e.RequestEvent(rid=rid):
-            return [Region.tile(session.requests[rid].pid), Region.REQUEST_CHANGES]
+            pid = session.requests[rid].pid
+            tile = Region.tile if _shows_late_press(session, pid, rid) else Region.tile_request
+            return [tile(pid), Region.REQUEST_CHANGES]
         case e.ButtonTestStarted() | e.ButtonTestEnded():
             return [Region.TOOLS, *(Region.tile(pid) for pid in session.participants)]
         case e.LadderChanged():
@@ -109,6 +125,26 @@ def affected_regions(session: Session, event: e.Event) -> list[Region]:
     return [Region.TOPBAR]
 
 
+def _shows_late_press(session: Session, pid: str, rid: str) -> bool:
+    """Whether the tile's note of a press delivered late (outside its band) may change: the mat
+    has a live request pressed late, or this one was."""
+    return any(
+        request.pressed_at is not None
+        for request in session.requests.values()
+        if request.pid == pid and (request.live or request.rid == rid)
+    )
+
+
+def drawn_once(regions: Sequence[Region]) -> list[Region]:
+    """Each region once, in order, less a tile's request band where the whole tile is drawn."""
+    tiles = {region.key for region in regions if region.kind == "tile"}
+    return [
+        region
+        for region in dict.fromkeys(regions)
+        if not (region.kind == "tile-request" and region.key in tiles)
+    ]
+
+
 def request_regions(before: Shown | None, after: Shown) -> list[Region]:
     """The parts of the request list that changed from `before` to `after`, as last pushed
     (None: not known, so the whole list)."""
@@ -118,7 +154,7 @@ def request_regions(before: Shown | None, after: Shown) -> list[Region]:
     alerts = list_change(before.alerts, after.alerts, lambda a, b: banner(a) == banner(b))
     if alerts is not None:
         regions.append(Region("alerts", change=alerts))
-    if before.counts != after.counts:
+    if before.count != after.count:
         regions.append(Region("head"))
     items = list_change(before.live, after.live, lambda a, b: a == b)
     if items is not None:

@@ -29,8 +29,9 @@ class Shown:
     recent: tuple[AssistRequest, ...]
 
     @property
-    def counts(self) -> tuple[int, int]:
-        return len(self.live), sum(r.state is RequestState.OPEN for r in self.live)
+    def count(self) -> int:
+        """What the list's head shows: how many are live (a claim does not change it)."""
+        return len(self.live)
 
 
 def shown(session: Session) -> Shown:

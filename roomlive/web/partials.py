@@ -18,6 +18,7 @@ from roomlive.live.presence import Attendance
 MACRO_FILES = {
     "topbar": "regions/topbar.html",
     "tile": "regions/tile.html",
+    "tile_request": "regions/tile.html",
     "requests": "regions/requests.html",
     "alert_banner": "regions/requests.html",
     "requests_head": "regions/requests.html",
@@ -62,6 +63,12 @@ class Partials:
             oob=oob,
             silent=silent,
         )
+
+    def tile_request(
+        self, *, participant: Participant, request: AssistRequest | None, oob: bool
+    ) -> str:
+        """A tile's request band alone: `request` the mat's live one, if any."""
+        return self._call("tile_request", participant=participant, request=request, oob=oob)
 
     def requests(self, *, session: Session, now: float, oob: bool) -> str:
         return self._call("requests", session=session, now=now, oob=oob)

@@ -195,6 +195,10 @@ class Views:
             return self._list_change(session, region.kind, region.change, now)
         if region.kind == "tools":
             return partials.tools(session=session, presence=presence, oob=True)
+        if region.kind == "tile-request":
+            request = session.live_request_for(region.key, None)
+            participant = session.participants[region.key]
+            return partials.tile_request(participant=participant, request=request, oob=True)
         ordered = session.by_mat()
         participant = session.participants[region.key]
         return partials.tile(

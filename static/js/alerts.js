@@ -99,8 +99,8 @@ export function startAlerts(announcer, me, toneBox) {
       if (seen[rid] !== key) words.push(requestWords(item));
       now[rid] = key;
     });
-    document.querySelectorAll(".tile").forEach((tile) => {
-      tile.classList.toggle("mine", me !== null && tile.dataset.claimedBy === me); // none: not mine
+    document.querySelectorAll(".tile-request").forEach((band) => {
+      band.classList.toggle("mine", me !== null && band.dataset.claimedBy === me); // none: not mine
     });
     seen = now;
     if (strength > 0) alertTablet(strength >= STRONG_FROM);

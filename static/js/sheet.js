@@ -1,22 +1,27 @@
 // The participant sheet and the check-in round (walk the circle, one tap per mat).
 //
 // Which mat is open survives its tile being replaced. The sheet of the open mat is fetched when
-// it opens, and again whenever a push redraws that mat's tile, so it always shows the current
-// state without riding along every push.
+// it opens, and again whenever a push redraws that mat's tile or its request band (a request's
+// change redraws the band alone), so it always shows the current state without riding along
+// every push.
 
 // sheet: the dashboard's #sheet; live: its #live, whose socket URL the sheet's URL is made from.
 export function startSheet(sheet, live) {
   let openPid = null;
-  let sheetTile = null; // the tile the sheet was last fetched for
+  let drawnFor = []; // the tile and band the sheet was last fetched for
   let inRound = false;
 
   function tileOf(pid) {
     return pid ? document.getElementById(`mat-${pid}`) : null;
   }
 
+  function partsOf(pid) {
+    return [tileOf(pid), pid ? document.getElementById(`mat-${pid}-request`) : null];
+  }
+
   function load() {
     sheet.hidden = openPid === null;
-    sheetTile = tileOf(openPid);
+    drawnFor = partsOf(openPid);
     if (openPid) {
       const url = live.getAttribute("hx-ws:connect").replace(/\/ws$/, `/mats/${openPid}/sheet`);
       htmx.ajax("GET", url, { target: "#sheet", swap: "innerHTML" });
@@ -27,7 +32,8 @@ export function startSheet(sheet, live) {
 
   // Bring the sheet and the open tile's mark in line with openPid.
   function show() {
-    if (tileOf(openPid) !== sheetTile || sheet.hidden !== (openPid === null)) load();
+    const redrawn = partsOf(openPid).some((part, i) => part !== drawnFor[i]);
+    if (redrawn || sheet.hidden !== (openPid === null)) load();
     document.querySelectorAll(".tile.open").forEach((tile) => tile.classList.remove("open"));
     const open = tileOf(openPid);
     if (open) open.classList.add("open");

@@ -48,7 +48,7 @@ def test_participant_tap_reaches_the_tablet_and_the_claim_comes_back(
         request = tablet.locator("#requests li.request")
         expect(request).to_have_count(1, timeout=PUSH_TIMEOUT_MS)
         expect(request).to_contain_text("Ana")
-        expect(tablet.locator("#mat-p1")).to_have_class(re.compile(r"\brequest-open\b"))
+        expect(tablet.locator("#mat-p1-request")).to_have_class(re.compile(r"\brequest-open\b"))
 
         request.get_by_role("button", name="I'm on it").click()
         expect(status).to_have_attribute("data-state", "claimed", timeout=PUSH_TIMEOUT_MS)

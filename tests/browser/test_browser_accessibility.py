@@ -157,8 +157,8 @@ def test_the_dashboard_and_the_button_pass_axe_through_a_request(audit: Audit) -
     # the phone's live region is updated in place, not replaced
     assert phone.evaluate("document.getElementById('assist-status') === window.liveStatus")
     audit.check(phone, "participant, sent")
-    tile = sam.locator(f"#mat-{ANA}")
-    expect(tile).to_have_class(has_class("request-open"), timeout=PUSH_TIMEOUT_MS)
+    tile, band = sam.locator(f"#mat-{ANA}"), sam.locator(f"#mat-{ANA}-request")
+    expect(band).to_have_class(has_class("request-open"), timeout=PUSH_TIMEOUT_MS)
     # Told, not only drawn: the persistent live region names the mat; the tile's name says it.
     expect(announce).to_contain_text("Mat 1, Ana", timeout=PUSH_TIMEOUT_MS)
     expect(announce).to_have_text("Mat 1, Ana: needs support")
@@ -176,7 +176,7 @@ def test_the_dashboard_and_the_button_pass_axe_through_a_request(audit: Audit) -
     expect(sheet).to_be_hidden()
 
     audit.advance_clock(ESCALATE_SECONDS)
-    expect(tile).to_have_class(has_class("level-2"), timeout=PUSH_TIMEOUT_MS)
+    expect(band).to_have_class(has_class("level-2"), timeout=PUSH_TIMEOUT_MS)
     expect(announce).to_contain_text(
         "Mat 1, Ana: needs support, no one has claimed this", timeout=PUSH_TIMEOUT_MS
     )

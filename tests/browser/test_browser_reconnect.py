@@ -56,8 +56,8 @@ CAUGHT_UP = """({ana, ben, cleo}) => {
     && benItem !== null && benItem.classList.contains("request-open")
     && cleoItem !== null && cleoItem.dataset.claimedBy === "Sam"
     && recent !== null && /Ana/.test(recent.textContent) && /Sam/.test(recent.textContent)
-    && !document.getElementById("mat-p1").classList.contains("request-open")
-    && document.getElementById("mat-p2").classList.contains("request-open")
+    && !document.getElementById("mat-p1-request").classList.contains("request-open")
+    && document.getElementById("mat-p2-request").classList.contains("request-open")
     && document.getElementById("reconnecting").hidden;
 }"""
 

@@ -78,33 +78,33 @@ def test_the_scrubber_replays_the_dashboard_as_it_was(
         page.get_by_label("Join code").fill(JOIN_CODE)
         page.get_by_role("button", name="Join").click()
         expect(page.locator("#timeline")).to_be_visible()
-        tile = page.locator("#replay #mat-p1")
+        band = page.locator("#replay #mat-p1-request")  # the tile's request band
         requests = page.locator("#replay #requests")
         expect(page.locator("#replay #topbar")).to_have_attribute("data-ended", "true")
         expect(requests).to_contain_text("Recently closed")
 
         scrub_to(page, raised + 20)  # asked, nobody on it yet
-        expect(tile).to_have_class(re.compile(r"\brequest-open\b"), timeout=PUSH_TIMEOUT_MS)
+        expect(band).to_have_class(re.compile(r"\brequest-open\b"), timeout=PUSH_TIMEOUT_MS)
         expect(requests.locator("li.request")).to_have_count(1)
         expect(requests.locator("li.request")).to_contain_text("needs support")
         expect(page.locator("#replay #topbar")).not_to_have_attribute("data-ended", "true")
         cursor_open = page.locator("#cursor").get_attribute("x1")
 
         scrub_to(page, claimed + 5)  # Sam is on it
-        expect(tile).to_have_class(re.compile(r"\brequest-claimed\b"), timeout=PUSH_TIMEOUT_MS)
+        expect(band).to_have_class(re.compile(r"\brequest-claimed\b"), timeout=PUSH_TIMEOUT_MS)
         expect(requests.locator("li.request")).to_contain_text("Sam is on it")
         assert page.locator("#cursor").get_attribute("x1") != cursor_open
 
         scrub_to(page, raised - 5)  # before the press: a quiet room
         expect(requests.locator("li.request")).to_have_count(0, timeout=PUSH_TIMEOUT_MS)
-        expect(tile).not_to_have_class(re.compile(r"\brequest-"))
+        expect(band).not_to_have_class(re.compile(r"\brequest-(open|claimed)\b"))
 
         bar = page.locator("#timeline .item.bar").first  # tapping a request goes to its start
         with page.expect_response(re.compile(r"/replay\?")):
             bar.click()
         expect(page.locator("#detail")).to_contain_text("claimed by Sam after 0:40")
         assert page.locator("#scrubber").input_value() == str(math.ceil(raised))
-        expect(tile).to_have_class(re.compile(r"\brequest-open\b"), timeout=PUSH_TIMEOUT_MS)
+        expect(band).to_have_class(re.compile(r"\brequest-open\b"), timeout=PUSH_TIMEOUT_MS)
 
         assert watch.errors == []
         assert watch.off_server() == []
@@ -129,10 +129,10 @@ def test_a_fast_scrub_ends_on_the_last_moment_chosen(
         for at in range(int(raised) - 30, int(claimed) + 10, 3):  # a drag, one step at a time
             scrubber.fill(str(at))
         scrubber.fill(str(int(raised) + 5))
-        tile = page.locator("#replay #mat-p1")
-        expect(tile).to_have_class(re.compile(r"\brequest-open\b"), timeout=PUSH_TIMEOUT_MS)
+        band = page.locator("#replay #mat-p1-request")
+        expect(band).to_have_class(re.compile(r"\brequest-open\b"), timeout=PUSH_TIMEOUT_MS)
         page.wait_for_timeout(500)  # nothing older lands afterwards
-        expect(tile).to_have_class(re.compile(r"\brequest-open\b"))
+        expect(band).to_have_class(re.compile(r"\brequest-open\b"))
         expect(page.locator("#scrub-time")).not_to_be_empty()
         assert watch.errors == []
     finally:

@@ -77,7 +77,9 @@ def test_the_phone_follows_its_request_to_the_claim(scene: Scene) -> None:
     touch_hold(phone, FULL_HOLD_MS)
     expect(status).to_contain_text("Received")
     tile = sam.locator(f"#mat-{ANA}")
-    expect(tile).to_have_class(has_class("request-open"), timeout=PUSH_TIMEOUT_MS)
+    expect(tile.locator(".tile-request")).to_have_class(
+        has_class("request-open"), timeout=PUSH_TIMEOUT_MS
+    )
 
     tile.locator(".tile-face").click()  # the mat's sheet, as a facilitator at the tile would
     sam.locator("#sheet").get_by_role("button", name="I'm on it").click()
@@ -123,7 +125,7 @@ def test_two_tablets_see_who_claimed_and_a_stale_claim_is_told_who(scene: Scene)
             document.getElementById("live").prepend(stale);  // in the page, not in the list
         }"""
     )
-    kim.locator("#stale-item .claim").click()
+    kim.locator('#stale-item [data-command="claim"]').click()
     toast = kim.locator("#toast")
     expect(toast).to_be_visible(timeout=PUSH_TIMEOUT_MS)
     expect(toast).to_contain_text("Sam already claimed this request")
@@ -170,8 +172,8 @@ def test_an_unclaimed_request_escalates_after_a_minute(scene: Scene) -> None:
     expect(item).to_have_class(has_class("level-2"), timeout=PUSH_TIMEOUT_MS)
     expect(item.locator(".escalated-note")).to_have_text("no one has claimed this")
     expect(item.locator(".escalated-note")).to_be_visible()
-    expect(tile).to_have_class(has_class("level-2"))
-    expect(tile).to_have_class(has_class("request-open"))
+    expect(tile.locator(".tile-request")).to_have_class(has_class("level-2"))
+    expect(tile.locator(".tile-request")).to_have_class(has_class("request-open"))
     expect(item).to_have_css("border-top-color", ESCALATED_RED)
     expect(tile.locator(".tile-face")).to_have_css("animation-name", "pulse-strong")
     expect(tile.locator(".tile-face")).to_have_css("border-top-color", ESCALATED_RED)

@@ -45,6 +45,11 @@ const box = button.getBoundingClientRect();
 const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
 return button.contains(hit);
 """
+# The colour of a tile's border: its request band's classes set it, through CSS :has().
+TILE_BORDER = """
+return getComputedStyle(document.querySelector(arguments[0] + " .tile-face")).borderTopColor;
+"""
+ALERT_RED, CLAIMED_BLUE = "rgb(208, 85, 63)", "rgb(79, 127, 176)"  # app.css --alert, --claimed
 FETCH_TEXT = """
 const done = arguments[arguments.length - 1];
 const href = document.querySelector("a[href$='/export.csv']").href;
@@ -142,17 +147,19 @@ def test_core_loop(browsers: Engine, server: Server, shots: Path) -> None:
         tablet.wait_for_text("#requests li.request", "Ana")
         tablet.wait_for_text("#requests li.request", "needs support")
     lead.screenshot(shots, f"{name}-tablet-open-request")
+    assert lead.script(TILE_BORDER, "#mat-p1") == ALERT_RED, "the tile does not show the request"
 
-    lead.click("#requests li.request button.claim", "I'm on it")
+    lead.click("#requests li.request button[data-command=claim]", "I'm on it")
     colleague.wait_for_text("#requests li.request", f"{LEAD} is on it")
     phone.wait_for_text("#assist-status .status-main", f"{LEAD} is coming")
     colleague.screenshot(shots, f"{name}-tablet-claimed")
+    assert colleague.script(TILE_BORDER, "#mat-p1") == CLAIMED_BLUE, "the claim is not on the tile"
     phone.screenshot(shots, f"{name}-phone-coming")
 
     lead.click("#requests li.request button.release", "Someone else please")
     for tablet in (lead, colleague):
         tablet.wait_for_text("#requests li.request", "needs support")
-    lead.click("#requests li.request button.claim", "I'm on it")
+    lead.click("#requests li.request button[data-command=claim]", "I'm on it")
     colleague.wait_for_text("#requests li.request", f"{LEAD} is on it")
 
     lead.click("#requests li.request button.resolve", "Resolved")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from roomlive.core.commandkeys import CommandKey, participant_sender, server_key
-from roomlive.core.commands import CreateSession, PressButton
-from roomlive.core.model import ParticipantSpec, Phase, Session
+from roomlive.core.commands import CheckParticipant, CreateSession, PressButton
+from roomlive.core.model import ParticipantSpec, Phase, Session, Status
 from roomlive.live.hub import Channel, Hub
 from roomlive.live.presence import Attendance
 from roomlive.live.regions import Region
@@ -61,6 +61,11 @@ class Messages(Hub):
     def tiles(self, pid: str) -> list[str]:
         return [m for _, m in self.sent for m in re.findall(rf'<article id="mat-{pid}"[^>]*>', m)]
 
+    def bands(self, pid: str) -> list[str]:
+        """The mat's request band as pushed alone (a press's) or inside its tile."""
+        pattern = rf'<span id="mat-{pid}-request"[^>]*>'
+        return [m for _, m in self.sent for m in re.findall(pattern, m)]
+
 
 class CountingViews(Views):
     """The real views, counting the fragments they render (and failing for one mat if told)."""
@@ -77,7 +82,8 @@ class CountingViews(Views):
         now: float,
         presence: Attendance | None,
     ) -> str:
-        if self.broken_pid is not None and Region.tile(self.broken_pid) in regions:
+        mats = {region.key for region in regions if region.kind in ("tile", "tile-request")}
+        if self.broken_pid in mats:
             raise RuntimeError("this tile cannot be drawn")
         self.rendered += 1
         return super().fragments(session, regions, now, presence)
@@ -128,20 +134,22 @@ async def test_a_press_is_rendered_while_the_disk_writes_and_shown_only_once_com
     assert hub.sent == [] and not pressed.done()  # nothing shown, nobody answered
     disk.go.set()
     assert (await pressed).events
-    assert len(hub.tiles("p1")) == 1 and 'data-asks="1"' in hub.tiles("p1")[0]
+    assert len(hub.bands("p1")) == 1 and 'data-asks="1"' in hub.bands("p1")[0]
+    assert hub.tiles("p1") == []  # the press changed the band alone
     assert views.rendered == 1  # drawn once
 
 
 async def test_a_button_that_comes_online_during_the_commit_is_drawn_online(room: Room) -> None:
     rooms, hub, _, disk = room
-    pressed = press(rooms, "p1")
+    check = CheckParticipant("Kim", "p1", Status.OK)
+    checked = asyncio.ensure_future(rooms.execute(SID, check, server_key("check-p1")))
     await committing(disk)
     rooms.presence.connected(SID, "p1")  # its phone's socket opens meanwhile
     disk.go.set()
-    await pressed
+    await checked
 
-    last = hub.tiles("p1")[-1]
-    assert 'data-asks="1"' in last and "button-offline" not in last
+    last = hub.tiles("p1")[-1]  # a check-in redraws the whole tile
+    assert "status-ok" in last and "button-offline" not in last
 
 
 async def test_a_tile_that_cannot_be_drawn_fails_its_own_press_not_the_batch(room: Room) -> None:
@@ -158,6 +166,6 @@ async def test_a_tile_that_cannot_be_drawn_fails_its_own_press_not_the_batch(roo
 
     assert isinstance(done[0], RuntimeError)  # recorded, yet its caller hears it was not shown
     assert not isinstance(done[1], BaseException) and done[1].events
-    assert hub.tiles("p2") == [] and len(hub.tiles("p3")) == 1
+    assert hub.bands("p2") == [] and len(hub.bands("p3")) == 1
     session = rooms.session(SID)
     assert session is not None and {r.pid for r in session.live_requests()} == set(PIDS)

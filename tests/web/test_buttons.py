@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.clients import Room, Socket
+from tests.support.pushed import band, tile
 from tests.support.server import Server
 
 pytestmark = pytest.mark.anyio
@@ -32,12 +33,6 @@ def raised(server: Server) -> list[dict[str, object]]:
     with sqlite3.connect(server.db_path) as db:
         rows = db.execute("SELECT data FROM events WHERE type = 'AssistRaised' ORDER BY seq")
         return [json.loads(data) for (data,) in rows]
-
-
-def tile(message: str, pid: str) -> str:
-    found = re.search(rf'<article id="mat-{pid}".*?</article>', message, re.S)
-    assert found, f"no tile for {pid} in the push"
-    return found.group(0)
 
 
 async def paired(room: Room, pid: str = "p1") -> tuple[httpx.AsyncClient, str, str, Socket]:
@@ -78,7 +73,7 @@ async def test_a_press_after_pairing_raises_and_the_phone_link_is_not_the_button
     pressed = await room.client().get(link)
     assert (pressed.status_code, pressed.text) == (200, "ok: open\n")
     assert pressed.headers["content-type"].startswith("text/plain")
-    assert "needs support" in tile(await tablet.receive_until("needs support"), "p1")
+    assert "needs support" in band(await tablet.receive_until("needs support"), "p1")
 
 
 async def test_a_retry_without_an_id_within_the_window_is_the_same_press(

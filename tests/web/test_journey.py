@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tests.support.clients import Room
-from tests.web.test_support import setup, tile
+from tests.support.pushed import tile
+from tests.web.test_support import setup
 
 pytestmark = pytest.mark.anyio
 

@@ -39,7 +39,7 @@ async def test_a_tap_reaches_both_tablets_and_a_claim_reaches_everyone(room: Roo
 
     for tablet in (tablet_sam, tablet_kim):
         pushed = await tablet.receive_until("needs support")
-        assert f'id="mat-{cleo["pid"]}"' in pushed and "Cleo" in pushed
+        assert f'id="mat-{cleo["pid"]}-request"' in pushed and "Cleo" in pushed
     assert 'data-state="open"' in await button.receive_until("Received")
 
     rid = await room.open_request_id(sam, sid)
@@ -190,7 +190,7 @@ async def test_a_token_acts_only_for_its_own_participant(room: Room) -> None:
     assert (await other.get("/p/not-a-real-token")).status_code == 404
     dashboard = (await sam.get(f"/s/{session['sid']}")).text
     assert dashboard.count('class="request request-open') == 1
-    assert f'id="mat-{ana["pid"]}" class="tile status-unchecked request-open' in dashboard
+    assert f'id="mat-{ana["pid"]}-request" class="tile-request request-open' in dashboard
 
 
 async def test_a_restart_on_the_same_file_restores_the_same_state(

@@ -53,9 +53,9 @@ async def test_the_review_and_the_replay_show_the_session_as_it_was(room: Room) 
     assert "still running" in page.text  # a live session can be reviewed: figures so far
     assert 'id="mat-p1"' in page.text and "hx-ws" not in page.text  # a copy, not a live socket
     assert before.status_code == after.status_code == 200
-    assert re.search(r'id="mat-p1" class="[^"]*request-open', before.text)
+    assert re.search(r'id="mat-p1-request" class="[^"]*request-open', before.text)
     assert "needs support" in before.text and "Sam is on it" not in before.text
-    assert re.search(r'id="mat-p1" class="[^"]*request-claimed', after.text)
+    assert re.search(r'id="mat-p1-request" class="[^"]*request-claimed', after.text)
     assert "Sam is on it" in after.text
     assert 'hx-swap-oob="true"' in after.text and 'id="topbar"' in after.text
     assert summary.status_code == 200 and "Mat 1 · Ana" in summary.text
