@@ -8,11 +8,12 @@ Each returns Markup, so Jinja does not escape it again; every value in it is esc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
-from roomlive.core.model import AssistRequest, RequestKind, RequestState
+from roomlive.core.model import AssistRequest, Participant, RequestKind, RequestState, Session
 
 
 def request_classes(request: AssistRequest) -> Markup:
@@ -44,3 +45,25 @@ def command_poster(url: Callable[..., str]) -> Callable[..., Markup]:
         return Markup(f" hx-post=\"{action}\" hx-vals='{values}'")
 
     return post
+
+
+@dataclass(frozen=True)
+class PhoneStatus:
+    """All that a participant's phone shows under its button (templates/regions/assist_status.html
+    is drawn from these alone, so the same values give the same bytes): `state` is test, tested,
+    idle, open or claimed."""
+
+    state: str
+    asked_again: bool = False
+    claimed_by: str | None = None
+
+
+def phone_status(session: Session, participant: Participant) -> PhoneStatus:
+    request = session.live_request_for(participant.pid)
+    if session.test_round and not participant.tested:
+        return PhoneStatus("test")
+    if session.test_round and request is None:
+        return PhoneStatus("tested")
+    if request is None:
+        return PhoneStatus("idle")
+    return PhoneStatus(str(request.state), request.asks > 1, request.claimed_by)

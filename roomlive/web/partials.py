@@ -13,6 +13,7 @@ from jinja2 import Environment
 
 from roomlive.core.model import AssistRequest, Participant, Session
 from roomlive.live.presence import Attendance
+from roomlive.web.markup import PhoneStatus
 
 # Which file holds each macro (the file is named for its region).
 MACRO_FILES = {
@@ -99,8 +100,8 @@ class Partials:
             "sheet", session=session, participant=participant, now=now, base_url=base_url
         )
 
-    def assist_status(self, *, session: Session, participant: Participant, oob: bool) -> str:
-        return self._call("assist_status", session=session, participant=participant, oob=oob)
+    def assist_status(self, *, status: PhoneStatus, oob: bool) -> str:
+        return self._call("assist_status", status=status, oob=oob)
 
     def assist_not_sent(self) -> str:
         return self._call("assist_not_sent")

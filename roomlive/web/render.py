@@ -24,7 +24,13 @@ from roomlive.live.presence import Attendance
 from roomlive.live.regions import Region
 from roomlive.live.shown import ALERTS_SHOWN, ListChange
 from roomlive.web.bounds import FORM_LIMITS
-from roomlive.web.markup import command_poster, request_classes, request_label
+from roomlive.web.markup import (
+    PhoneStatus,
+    command_poster,
+    phone_status,
+    request_classes,
+    request_label,
+)
 from roomlive.web.partials import Partials
 from roomlive.web.urls import RouteUrls, app_routes
 
@@ -35,6 +41,7 @@ TILE_GAP_PERCENT = 1.5
 TILE_TEXT_SCALE = 0.00104  # tile text size per percent of tile side, as a share of the ring
 QR_SCALE = 4
 QR_BORDER = 2
+PHONE_STATUSES_KEPT = 64  # rendered phone statuses kept: five states, a claimer's name in one
 # A line's indentation: dropped, but kept as one space after a tag whose newline Jinja drops
 # (trim_blocks) where no tag follows, so that whitespace stays wherever there was some.
 INDENTATION = re.compile(r"(?<![%#]\})\n[ \t]+|(?<=[%#]\})(\n)[ \t]+(?!\{[%#])")
@@ -140,8 +147,11 @@ class Views:
             post=command_poster(url),
             request_classes=request_classes,
             request_label=request_label,
+            phone_status=phone_status,
         )
         self.partials = Partials(self.env)
+        # A press renders its phone's status twice (the push, the answer): the same few statuses.
+        self._phone_status = functools.lru_cache(maxsize=PHONE_STATUSES_KEPT)(self._draw_status)
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
@@ -172,8 +182,10 @@ class Views:
         )
 
     def participant_status(self, session: Session, pid: str) -> str:
-        participant = session.participants[pid]
-        return self.partials.assist_status(session=session, participant=participant, oob=True)
+        return self._phone_status(phone_status(session, session.participants[pid]))
+
+    def _draw_status(self, status: PhoneStatus) -> str:
+        return self.partials.assist_status(status=status, oob=True)
 
     def participant_not_sent(self) -> str:
         """The phone's answer when its press could not be recorded."""
