@@ -74,6 +74,10 @@ class Publisher:
         self._shown: dict[str, Shown] = {}  # the requests as last pushed, per session
 
     def snapshot(self, session: Session, now: float) -> str:
+        if session.sid not in self._shown:
+            # Nothing pushed since the session was loaded: this list is what every tablet shows,
+            # so the first press pushes its parts, not the whole list.
+            self._shown[session.sid] = shown(session)
         return self._views.snapshot(session, now, self._presence.attendance(session.sid))
 
     def prepare(self, changes: Sequence[Change]) -> Prepared:

@@ -1,6 +1,7 @@
 """The small pieces of markup the region templates repeat, as template globals: a Jinja macro
 call costs ~10 µs, and these are called several times in every fragment a press pushes. (The
-smallest, hx-swap-oob="true" when a fragment is pushed, is written inline: a call costs more.)
+smallest, a pushed fragment's bare `hx-swap-oob`, is written inline: a call costs more. htmx 4
+swaps an empty value as it does "true": outerHTML, by id.)
 
 Each returns Markup, so Jinja does not escape it again; every value in it is escaped here.
 """

@@ -1,6 +1,8 @@
 // Tablets: every new request alerts, and so does each rung of the escalation ladder — a
 // vibration, a pulse of the screen, words for a screen reader, and a soft tone only for a
 // facilitator who opted in (an earpiece; the room stays silent).
+import { requestAround } from "./commands.js";
+
 const TONE_KEY = "roomlive.tone";
 const TONE_HZ = 523;
 const TONE_QUIET = 0.0001;
@@ -87,8 +89,8 @@ export function startAlerts(announcer, me, toneBox) {
     const now = {};
     let strength = 0;
     const words = [];
-    document.querySelectorAll("#requests .request[data-rid]").forEach((item) => {
-      const rid = item.dataset.rid;
+    document.querySelectorAll("#requests-list > .request").forEach((item) => {
+      const rid = requestAround(item);
       const level = levelOf(item);
       const open = item.classList.contains("request-open");
       const stale = item.classList.contains("stale");

@@ -148,7 +148,7 @@ def request_items(messages: list[str]) -> list[tuple[str, str, int]]:
     items = []
     for message in messages:
         for item in re.findall(r'<li id="request-.*?</li>', message, re.S):
-            rid = re.search(r'data-rid="([^"]+)"', item)
+            rid = re.search(r'id="request-([^"]+)"', item)
             claimed = re.search(r'data-claimed-by="([^"]+)"', item)  # none while unclaimed
             asks = re.search(r"asked (\d+)×", item)
             assert rid

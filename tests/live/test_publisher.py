@@ -169,3 +169,20 @@ async def test_a_tile_that_cannot_be_drawn_fails_its_own_press_not_the_batch(roo
     assert hub.bands("p2") == [] and len(hub.bands("p3")) == 1
     session = rooms.session(SID)
     assert session is not None and {r.pid for r in session.live_requests()} == set(PIDS)
+
+
+@pytest.mark.parametrize("snapshot_first", [True, False])
+async def test_a_first_press_after_a_snapshot_pushes_the_list_parts_not_the_whole_list(
+    room: Room, snapshot_first: bool
+) -> None:
+    rooms, hub, _, disk = room
+    session = rooms.session(SID)
+    assert session is not None
+    if snapshot_first:
+        rooms.snapshot(session)  # a tablet connects: this list is what it shows
+    disk.go.set()
+    await press(rooms, "p1")
+
+    [(_, pushed)] = hub.sent[:1]
+    assert ('id="requests"' in pushed) is not snapshot_first  # unknown: the whole list
+    assert '<li id="request-r-p1"' in pushed

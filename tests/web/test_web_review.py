@@ -57,7 +57,7 @@ async def test_the_review_and_the_replay_show_the_session_as_it_was(room: Room) 
     assert "needs support" in before.text and "Sam is on it" not in before.text
     assert re.search(r'id="mat-p1-request" class="[^"]*request-claimed', after.text)
     assert "Sam is on it" in after.text
-    assert 'hx-swap-oob="true"' in after.text and 'id="topbar"' in after.text
+    assert "hx-swap-oob" in after.text and 'id="topbar"' in after.text
     assert summary.status_code == 200 and "Mat 1 · Ana" in summary.text
     bad = await sam.get(f"/s/{sid}/replay", params={"at": "soon"})
     assert bad.status_code == 400
