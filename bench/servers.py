@@ -34,8 +34,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
 
 # Every simulated tablet and phone comes from 127.0.0.1: both limits are lifted (clinic size
-# opens a few hundred connections, bench.scale's 100 rooms about 2,000).
-BENCH_MAX_CONNECTIONS = 4096
+# opens a few hundred connections, bench.scale's 100 rooms about 2,800, 200 rooms 5,600).
+BENCH_MAX_CONNECTIONS = 8192
 Kind = Literal["roomlive", "baseline"]
 KINDS: tuple[Kind, ...] = ("roomlive", "baseline")
 
