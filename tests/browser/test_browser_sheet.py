@@ -117,8 +117,9 @@ def test_requests_raised_from_the_sheet_are_claimed_released_resolved_and_reopen
 def test_a_new_button_link_replaces_the_old_one(sam: Tablet) -> None:
     page = sam.page
     accept_confirmations(page)
-    # Not by role: the push that follows closes the <details>, hiding the links from roles.
-    link = page.locator("details.links li", has_text="Dev").locator("a")
+    # Not by role: the push that follows closes the <details>, hiding the links from roles. By
+    # the line's start (mat and name): a random link of another mat may hold "dev" ("…WDeVe").
+    link = page.locator("details.links li", has_text=re.compile(r"^\s*4\s+Dev\s")).locator("a")
     old = link.get_attribute("href")
     assert old is not None and old.startswith("/p/")
 
