@@ -64,7 +64,12 @@ def list_change(
         if staying != [r.rid for r in old if r.rid in set(staying)]:
             moved = {r.rid for r in new}  # an order this cannot follow: place everything again
     while True:
-        edited = {r.rid for r in new if r.rid not in moved and not _same(before[r.rid], r, same)}
+        # A fold keeps a request no event touched as the very same object: no comparing it.
+        edited = {
+            r.rid
+            for r in new
+            if r.rid not in moved and before[r.rid] is not r and not same(before[r.rid], r)
+        }
         runs = _runs(new, moved)
         # A run is placed after an item that stays put: one redrawn meanwhile is placed too.
         anchors = {anchor for anchor, _ in runs if anchor in edited}
@@ -77,13 +82,6 @@ def list_change(
     if not (gone or replaced or runs):
         return None
     return ListChange(gone, replaced, runs)
-
-
-def _same(
-    old: AssistRequest, new: AssistRequest, same: Callable[[AssistRequest, AssistRequest], bool]
-) -> bool:
-    # A fold keeps every request an event did not touch as the very same object: no comparing.
-    return old is new or same(old, new)
 
 
 def _runs(
