@@ -67,15 +67,14 @@ class Connection:
         self.sender: asyncio.Task[None] | None = None
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()  # the sender task has something to send
-        self._unfinished: Resumed | None = None  # a send begun at once that had to wait
-        self._sending = False  # the sender task is inside a send
+        self._unfinished: Resumed | None = None  # a send that had to wait: none other starts
         self._last_sent = self._loop.time()
 
     def offer(self, message: str) -> None:
         if self.close_code is not None:
             return
-        if not self.queue and not self._sending and self._unfinished is None:
-            self._send_now(message)
+        if not self.queue and self._unfinished is None:
+            self._start(message)
         elif len(self.queue) >= self.queue_size:
             self.stop(CLOSE_TRY_AGAIN_LATER)
         else:
@@ -88,7 +87,9 @@ class Connection:
         if self.sender is not None:
             self.sender.cancel()
 
-    def _send_now(self, message: str) -> None:
+    def _start(self, message: str) -> None:
+        """Write `message` now if the socket takes it without waiting; else the sender task
+        finishes the send, and messages offered meanwhile queue behind it."""
         sending = self.websocket.send_text(message)
         try:
             blocked_on = sending.send(None)
@@ -96,6 +97,7 @@ class Connection:
             self._last_sent = self._loop.time()
         except Exception as error:  # the socket is gone: `Hub.serve` ends the connection
             log.debug("a websocket send failed: %r", error)
+            self.queue.clear()
             if self.sender is not None:
                 self.sender.cancel()
         else:  # the socket's buffer is full: the sender task waits for it
@@ -109,7 +111,7 @@ class Connection:
                 self._unfinished = None
                 self._last_sent = self._loop.time()
             elif self.queue:
-                await self._send(self.queue.popleft())
+                self._start(self.queue.popleft())
             elif self.heartbeat is None:
                 await self._wait_for_message()
             else:
@@ -119,17 +121,11 @@ class Connection:
                         await self._wait_for_message()
                 except TimeoutError:
                     if self._last_sent == quiet_since:  # nor was anything sent at once meanwhile
-                        await self._send(self.heartbeat())
+                        self._start(self.heartbeat())
 
     async def _wait_for_message(self) -> None:
         self._wake.clear()
         await self._wake.wait()
-
-    async def _send(self, message: str) -> None:
-        self._sending = True
-        await self.websocket.send_text(message)
-        self._sending = False
-        self._last_sent = self._loop.time()
 
     async def receive_until_closed(self) -> None:
         # Clients only listen; whatever they send is read and dropped, so a disconnect is seen.

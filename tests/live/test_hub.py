@@ -19,9 +19,9 @@ class FakeSocket:
     """Stands in for a Starlette WebSocket; `stalled` never finishes a send; while `full` is
     not set, a send waits for it (a socket whose buffer is full); `gone` fails every send."""
 
-    def __init__(self, stalled: bool = False, gone: bool = False) -> None:
+    def __init__(self, stalled: bool = False) -> None:
         self.stalled = stalled
-        self.gone = gone
+        self.gone = False
         self.full: asyncio.Event | None = None
         self.sent: list[str] = []
         self.closed_with: int | None = None
